@@ -1,0 +1,36 @@
+# 政务超级应用 — the two commands:  make run   |   make test
+# Both create .venv (Python 3.11) and install the pinned dependencies on first use.
+
+SHELL   := /bin/bash
+PYTHON  ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+
+.PHONY: run test setup lock clean
+
+run: $(STAMP)
+	$(PY) -m server
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else f"Python 3.11 is required (found {v[0]}.{v[1]} at $(PYTHON)); set PYTHON=/path/to/python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[embedded,test]'
+	@touch $(STAMP)
+
+# Re-pin every dependency (run after changing pyproject.toml, then commit requirements.lock).
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet --disable-pip-version-check '.[embedded,test]'
+	( echo "# Pinned versions for a reproducible install: pip install -c requirements.lock -e '.[embedded,test]'"; \
+	  echo "# Regenerate with: make lock"; \
+	  .lockvenv/bin/pip freeze --exclude-editable | grep -v '^superapp' ) > requirements.lock
+	rm -rf .lockvenv build
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

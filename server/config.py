@@ -1,0 +1,271 @@
+"""Configuration: ``config/default.toml`` + environment overrides, validated at start-up.
+
+Environment variables ``SUPERAPP_<SECTION>__<KEY>`` override ``[section] key``;
+``SUPERAPP_ENV`` overrides the top-level ``env``; ``MONGODB_URI`` and ``REDIS_URL``
+are honoured as the well-known names for ``mongodb.uri`` and ``redis.url``.
+
+A bad value raises :class:`ConfigError`, whose message is one line naming the key,
+so the launcher can print it instead of a traceback.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "default.toml"
+ENV_PREFIX = "SUPERAPP_"
+NESTED = "__"
+
+# Public development secrets (they are in the repository); production refuses them.
+DEV_SECRETS = {
+    "security.pii_encryption_key": "ZGV2LW9ubHktcGlpLWVuY3J5cHRpb24ta2V5LTMyYiE=",
+    "security.blind_index_key": "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LTAwMDAwMDA=",
+}
+
+
+class ConfigError(Exception):
+    """A configuration problem; ``str()`` is one line that names the key."""
+
+    def __init__(self, key: str, message: str, source: str | None = None):
+        self.key = key
+        self.source = source
+        where = f"{key} (from {source})" if source else key
+        super().__init__(f"配置错误 config error: {where}: {message}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=512 * 1024 * 1024)
+    xheaders: bool = False
+    cors_origins: list[str] = []
+    shutdown_grace_seconds: float = Field(10.0, ge=0, le=600)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return _list_from_env(v)
+
+
+class MongoConfig(_Section):
+    uri: str = ""
+    database: str = Field("superapp", pattern=r"^[A-Za-z0-9_-]{1,63}$")
+    write_concern_w: int | str = "majority"
+    write_concern_journal: bool = True
+    server_selection_timeout_ms: int = Field(5000, ge=100, le=120_000)
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, v: str) -> str:
+        if v and not v.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return v
+
+    @field_validator("write_concern_w", mode="before")
+    @classmethod
+    def _w(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.isdigit():
+            return int(v)
+        return v
+
+
+class RedisConfig(_Section):
+    url: str = ""
+    key_prefix: str = Field("sa:", max_length=32)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return v
+
+
+class EmbeddedConfig(_Section):
+    data_dir: str = "var"
+    start_timeout_seconds: float = Field(30.0, gt=0, le=600)
+
+
+class SecurityConfig(_Section):
+    pii_encryption_key: str
+    blind_index_key: str
+
+    @field_validator("pii_encryption_key", "blind_index_key")
+    @classmethod
+    def _key32(cls, v: str) -> str:
+        try:
+            raw = base64.b64decode(v, validate=True)
+        except ValueError:
+            raise ValueError("must be base64") from None
+        if len(raw) != 32:
+            raise ValueError(f"must decode to 32 bytes, got {len(raw)}")
+        return v
+
+    def key_bytes(self, name: str) -> bytes:
+        return base64.b64decode(getattr(self, name))
+
+
+class DevConfig(_Section):
+    endpoints: bool | None = None
+    load_demo_data: bool | None = None
+    demo_dir: str = "config/demo"
+
+
+class LogConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    access_log: bool = True
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+
+class Settings(_Section):
+    env: Literal["dev", "production"] = "dev"
+    http: HttpConfig = HttpConfig()
+    mongodb: MongoConfig = MongoConfig()
+    redis: RedisConfig = RedisConfig()
+    embedded: EmbeddedConfig = EmbeddedConfig()
+    security: SecurityConfig
+    dev: DevConfig = DevConfig()
+    log: LogConfig = LogConfig()
+    # Where relative paths (data_dir, demo_dir) are resolved from; not a config key.
+    root: Path = Field(PROJECT_ROOT, exclude=True)
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def dev_endpoints(self) -> bool:
+        return self.is_dev if self.dev.endpoints is None else self.dev.endpoints
+
+    @property
+    def load_demo_data(self) -> bool:
+        return self.is_dev if self.dev.load_demo_data is None else self.dev.load_demo_data
+
+    @property
+    def embedded_mongodb(self) -> bool:
+        return not self.mongodb.uri
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis.url
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+
+def _list_from_env(v: Any) -> Any:
+    if isinstance(v, str):
+        s = v.strip()
+        if s.startswith("["):
+            return json.loads(s)
+        return [part.strip() for part in s.split(",") if part.strip()]
+    return v
+
+
+def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Nested dict of overrides from the environment, and key -> variable name."""
+    tree: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    def put(dotted: str, value: str, var: str) -> None:
+        node = tree
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(dotted, "conflicts with another variable", var)
+        node[parts[-1]] = value
+        sources[dotted] = var
+
+    for var, value in environ.items():
+        if not var.startswith(ENV_PREFIX):
+            continue
+        dotted = var[len(ENV_PREFIX):].lower().replace(NESTED, ".")
+        if not dotted or dotted.startswith(".") or dotted.endswith("."):
+            raise ConfigError(var, "malformed variable name", var)
+        put(dotted, value, var)
+    if environ.get("MONGODB_URI"):
+        put("mongodb.uri", environ["MONGODB_URI"], "MONGODB_URI")
+    if environ.get("REDIS_URL"):
+        put("redis.url", environ["REDIS_URL"], "REDIS_URL")
+    return tree, sources
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    root: Path = PROJECT_ROOT,
+) -> Settings:
+    """Read the TOML file, apply environment and explicit overrides, validate."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    path = config_file or Path(environ.get("SUPERAPP_CONFIG_FILE", DEFAULT_CONFIG_FILE))
+    env = {k: v for k, v in environ.items() if k != "SUPERAPP_CONFIG_FILE"}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("SUPERAPP_CONFIG_FILE", f"file not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(path), f"not valid TOML: {e}") from None
+
+    tree, sources = _env_overrides(env)
+    data = _merge(data, tree)
+    if overrides:
+        data = _merge(data, overrides)
+    data["root"] = root
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(key, msg, sources.get(key)) from None
+    check_production(settings)
+    return settings
+
+
+def check_production(s: Settings) -> None:
+    """Production refuses embedded servers, public dev secrets and dev switches."""
+    if s.is_dev:
+        return
+    if s.embedded_mongodb:
+        raise ConfigError("mongodb.uri", "production needs MONGODB_URI (embedded servers are dev only)")
+    if s.embedded_redis:
+        raise ConfigError("redis.url", "production needs REDIS_URL (embedded servers are dev only)")
+    for key, dev_value in DEV_SECRETS.items():
+        section, name = key.split(".")
+        if getattr(getattr(s, section), name) == dev_value:
+            raise ConfigError(key, "is the public development default; set a secret value for production")
+    if s.security.pii_encryption_key == s.security.blind_index_key:
+        raise ConfigError("security.blind_index_key", "must differ from security.pii_encryption_key")
+    if s.dev.endpoints:
+        raise ConfigError("dev.endpoints", "dev endpoints must be off in production")
+    if s.dev.load_demo_data:
+        raise ConfigError("dev.load_demo_data", "demo data must not be loaded in production")
