@@ -1,0 +1,144 @@
+"""Start and stop the whole product: embedded servers (dev), storage, schema, demo
+data, the HTTP server; and a graceful stop in reverse order."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from dataclasses import dataclass, field
+
+import tornado.httpserver
+import tornado.netutil
+from tornado.web import URLSpec
+
+from server.app import SuperApp, make_app
+from server.config import ConfigError, Settings
+from server.context import AppContext, build_context
+from server.demo import load_demo, read_demo, registered_demo_keys
+from server.embedded import DataDirLock, EmbeddedMongo, EmbeddedRedis, EmbeddedServer, EmbeddedStartError
+from server.schema import all_collections
+from server.storage import mongo as mongo_storage
+from server.storage import redis as redis_storage
+
+log = logging.getLogger("superapp")
+
+
+class StartupError(RuntimeError):
+    """Start-up failed; the message is one line for the operator."""
+
+
+@dataclass
+class Runner:
+    settings: Settings
+    extra_routes: list[URLSpec] = field(default_factory=list)
+    ctx: AppContext | None = None
+    app: SuperApp | None = None
+    server: tornado.httpserver.HTTPServer | None = None
+    port: int = 0
+    mongo_uri: str = ""
+    redis_url: str = ""
+    _embedded: list[EmbeddedServer] = field(default_factory=list)
+    _lock: DataDirLock | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.settings.http.host
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        return f"http://{shown}:{self.port}"
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        s = self.settings
+        timeout = s.embedded.start_timeout_seconds
+        self.mongo_uri, self.redis_url = s.mongodb.uri, s.redis.url
+        if s.embedded_mongodb or s.embedded_redis:
+            data_dir = s.path(s.embedded.data_dir)
+            self._lock = DataDirLock(data_dir)
+            self._lock.acquire()
+            if s.embedded_mongodb:
+                mongo = EmbeddedMongo(data_dir)
+                self._embedded.append(mongo)
+                await mongo.start(timeout)
+                self.mongo_uri = mongo.uri
+            if s.embedded_redis:
+                redis = EmbeddedRedis(data_dir)
+                self._embedded.append(redis)
+                await redis.start(timeout)
+                self.redis_url = redis.uri
+
+        self.ctx = ctx = await build_context(s, self.mongo_uri, self.redis_url)
+        try:
+            await mongo_storage.wait_until_reachable(ctx.mongo, timeout)
+        except Exception as e:
+            raise StartupError(f"MongoDB at {_redact(self.mongo_uri)} is not reachable: {e}") from None
+        try:
+            await redis_storage.wait_until_reachable(ctx.redis, timeout)
+        except Exception as e:
+            raise StartupError(f"Redis at {_redact(self.redis_url)} is not reachable: {e}") from None
+
+        await mongo_storage.ensure_schema(ctx.db, all_collections())
+        if s.load_demo_data:
+            ctx.demo = read_demo(s.path(s.dev.demo_dir))
+            await load_demo(ctx, ctx.demo)
+        elif not s.is_dev and s.path(s.dev.demo_dir).is_dir():
+            found = await registered_demo_keys(ctx, read_demo(s.path(s.dev.demo_dir)))
+            if found:
+                raise ConfigError("dev.demo_dir", "public demo keys are registered in production: " + ", ".join(found))
+
+        self.app = make_app(ctx, self.extra_routes)
+        self.server = tornado.httpserver.HTTPServer(
+            self.app,
+            xheaders=s.http.xheaders,
+            # Handlers enforce their own (smaller) limits with a 413; this is the hard cap.
+            max_body_size=max(s.http.max_body_bytes, 64 * 1024 * 1024),
+            idle_connection_timeout=60,
+        )
+        try:
+            sockets = tornado.netutil.bind_sockets(s.http.port, s.http.host, family=socket.AF_INET)
+        except OSError as e:
+            raise ConfigError("http.port", f"cannot listen on {s.http.host}:{s.http.port}: {e.strerror}") from None
+        self.server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish (bounded), close clients, stop children."""
+        grace = self.settings.http.shutdown_grace_seconds
+        if self.server is not None:
+            self.server.stop()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + grace
+            while self.app is not None and self.app.inflight > 0 and loop.time() < deadline:
+                await asyncio.sleep(0.05)
+            if self.app is not None and self.app.inflight > 0:
+                log.warning("%d request(s) still running after %.0fs; closing them", self.app.inflight, grace)
+            try:
+                await asyncio.wait_for(self.server.close_all_connections(), 2)
+            except asyncio.TimeoutError:
+                pass
+            self.server = None
+        if self.ctx is not None:
+            await self.ctx.close()
+            self.ctx = None
+        for child in reversed(self._embedded):
+            await child.stop()
+        self._embedded.clear()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def _redact(uri: str) -> str:
+    """Hide credentials in a connection string before printing it."""
+    if "@" in uri and "://" in uri:
+        scheme, rest = uri.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return uri
+
+
+__all__ = ["Runner", "StartupError", "EmbeddedStartError"]

@@ -1,0 +1,10 @@
+"""Every collection and index the product uses, gathered from each domain's storage module."""
+from __future__ import annotations
+
+from card_wallet import storage as wallet_storage
+from identity import storage as identity_storage
+from server.storage.mongo import CollectionSpec
+
+
+def all_collections() -> list[CollectionSpec]:
+    return [*identity_storage.COLLECTIONS, *wallet_storage.COLLECTIONS]

@@ -1,0 +1,42 @@
+"""Redis through ``redis.asyncio`` (redis-py). Short-lived state only: nonces, counters,
+rate limits, one-use markers. Records of truth live in MongoDB."""
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+
+def make_client(url: str) -> aioredis.Redis:
+    return aioredis.from_url(
+        url,
+        decode_responses=False,
+        socket_connect_timeout=3,
+        socket_timeout=5,
+        health_check_interval=30,
+        retry_on_timeout=True,
+    )
+
+
+async def wait_until_reachable(client: aioredis.Redis, timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            await client.ping()
+            return
+        except (RedisError, OSError):
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(0.3)
+
+
+class Keys:
+    """Builds every Redis key this app writes, under one configurable prefix."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def __call__(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
