@@ -1,0 +1,74 @@
+"""Dev-only endpoints under /api/v1/dev/ (registered only when dev endpoints are on;
+otherwise these paths answer 404 like any unknown path)."""
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from server.errors import NotFound
+from server.http.base import BaseHandler
+from server.http.routing import operation, route
+
+TAGS = ["开发 Dev only"]
+
+
+class DemoResidentOut(BaseModel):
+    name: str
+    phone: str
+    id_number: str
+    document: str
+
+
+class DemoEnterpriseOut(BaseModel):
+    uscc: str
+    name: str
+    legal_representative: str
+
+
+class DemoStaffOut(BaseModel):
+    username: str
+    password: str
+    name: str
+    department_name: str
+    roles: list[str]
+
+
+class DemoDeviceOut(BaseModel):
+    device_id: str
+    name: str
+    location: str
+
+
+class DemoIssuerOut(BaseModel):
+    code: str
+    name: str
+
+
+class DemoOverview(BaseModel):
+    residents: list[DemoResidentOut]
+    enterprises: list[DemoEnterpriseOut]
+    staff: list[DemoStaffOut]
+    devices: list[DemoDeviceOut]
+    issuers: list[DemoIssuerOut]
+
+
+class DemoOverviewHandler(BaseHandler):
+    @operation("演示数据一览：演示居民、企业、工作人员账号、终端与发证机关（仅开发环境）",
+               tags=TAGS, response=DemoOverview, errors=(404,))
+    async def get(self) -> DemoOverview:
+        demo = self.ctx.demo
+        if demo is None:
+            raise NotFound("演示数据未加载", code="demo_not_loaded")
+        return DemoOverview(
+            residents=[DemoResidentOut(name=r.name, phone=r.phone, id_number=r.id_number, document=r.document)
+                       for r in demo.residents],
+            enterprises=[DemoEnterpriseOut(uscc=e.uscc, name=e.name, legal_representative=e.legal_representative.name)
+                         for e in demo.enterprises],
+            staff=[DemoStaffOut(username=s.username, password=s.password, name=s.name,
+                                department_name=s.department_name, roles=s.roles) for s in demo.staff],
+            devices=[DemoDeviceOut(device_id=d.device_id, name=d.name, location=d.location) for d in demo.devices],
+            issuers=[DemoIssuerOut(code=i.code, name=i.name) for i in demo.issuers],
+        )
+
+
+def routes() -> list:
+    return [route(r"/api/v1/dev/demo", DemoOverviewHandler)]

@@ -1,0 +1,245 @@
+"""Base request handler: JSON in and out, problem+json errors, limits, headers, CORS.
+
+Handlers stay thin: parse (via :func:`server.http.routing.operation`), authorise,
+call one service method, render.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import traceback
+import uuid
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import tornado.web
+from pydantic import BaseModel, ValidationError
+
+from server.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from server.http import problem
+
+if TYPE_CHECKING:
+    from server.context import AppContext
+
+log = logging.getLogger("superapp.http")
+M = TypeVar("M", bound=BaseModel)
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def request_id_of(request: tornado.httputil.HTTPServerRequest) -> str:
+    rid = getattr(request, "_superapp_request_id", None)
+    if rid is None:
+        incoming = request.headers.get("X-Request-Id", "")
+        rid = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request._superapp_request_id = rid  # type: ignore[attr-defined]
+    return rid
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+@tornado.web.stream_request_body
+class BaseHandler(tornado.web.RequestHandler):
+    """Every handler of the product derives from this one."""
+
+    #: Largest body this handler accepts; ``None`` = ``http.max_body_bytes`` from config.
+    max_body_bytes: int | None = None
+    #: Content-Security-Policy for this handler's responses.
+    content_security_policy = API_CSP
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def ctx(self) -> "AppContext":
+        return self.application.settings["ctx"]
+
+    @property
+    def request_id(self) -> str:
+        return request_id_of(self.request)
+
+    def set_default_headers(self) -> None:
+        self.clear_header("Server")
+        self.set_header("X-Request-Id", self.request_id)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("X-Frame-Options", "DENY")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.set_header("Content-Security-Policy", self.content_security_policy)
+        self.set_header("Cache-Control", "no-store")
+        settings = self.application.settings.get("ctx")
+        if settings is not None and not settings.settings.is_dev:
+            self.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        self._set_cors_headers()
+
+    async def prepare(self) -> None:
+        self.application.inflight += 1
+        self._counted = True
+        self._body_chunks: list[bytes] = []
+        self._body_size = 0
+        limit = self.body_limit()
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None:
+            try:
+                declared_n = int(declared)
+            except ValueError:
+                raise InvalidInput("Content-Length 无效", code="bad_content_length") from None
+            if declared_n > limit:
+                raise PayloadTooLarge(f"请求体不能超过 {limit} 字节", extra={"limit": limit})
+        # Chunked bodies: Tornado itself stops reading past this size.
+        self.request.connection.set_max_body_size(limit)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._body_size += len(chunk)
+        if self._body_size <= self.body_limit():
+            self._body_chunks.append(chunk)
+
+    def on_finish(self) -> None:
+        if getattr(self, "_counted", False):
+            self._counted = False
+            self.application.inflight -= 1
+
+    def body_limit(self) -> int:
+        return self.max_body_bytes or self.ctx.settings.http.max_body_bytes
+
+    # -- CORS ----------------------------------------------------------------------------
+
+    def _set_cors_headers(self) -> None:
+        ctx = self.application.settings.get("ctx")
+        origin = self.request.headers.get("Origin")
+        if not origin or ctx is None or origin not in ctx.settings.http.cors_origins:
+            return
+        self.set_header("Access-Control-Allow-Origin", origin)
+        self.set_header("Vary", "Origin")
+        self.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Location")
+
+    async def options(self, *args: Any, **kwargs: Any) -> None:
+        """CORS pre-flight."""
+        if "Access-Control-Allow-Origin" in self._headers:
+            self.set_header("Access-Control-Allow-Methods", ", ".join(self.allowed_methods()))
+            self.set_header(
+                "Access-Control-Allow-Headers",
+                "Authorization, Content-Type, Idempotency-Key, X-Request-Id",
+            )
+            self.set_header("Access-Control-Max-Age", "600")
+        self.set_status(204)
+        self.finish()
+
+    def allowed_methods(self) -> list[str]:
+        out = []
+        for m in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            if getattr(type(self), m.lower()) is not getattr(tornado.web.RequestHandler, m.lower()):
+                out.append(m)
+        return out
+
+    # -- input -----------------------------------------------------------------------------
+
+    def raw_body(self) -> bytes:
+        return b"".join(self._body_chunks)
+
+    def json_body(self) -> Any:
+        body = self.raw_body()
+        if not body.strip():
+            raise InvalidInput("请求体不能为空，应为 JSON 对象", code="body_required")
+        ctype = self.request.headers.get("Content-Type", "")
+        mime = ctype.split(";")[0].strip().lower()
+        if mime != "application/json" and not (mime.startswith("application/") and mime.endswith("+json")):
+            raise UnsupportedMediaType("请求体应为 JSON（Content-Type: application/json）")
+        try:
+            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as e:
+            raise InvalidInput("请求体不是合法的 JSON", code="malformed_json",
+                               extra={"reason": str(e)[:200]}) from None
+
+    def parse_body(self, model: type[M]) -> M:
+        data = self.json_body()
+        try:
+            return model.model_validate(data)
+        except ValidationError as e:
+            raise problem.invalid_input_from(e) from None
+
+    def parse_query(self, model: type[M]) -> M:
+        data: dict[str, Any] = {}
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            values = self.request.query_arguments.get(key)
+            if values is None:
+                continue
+            decoded = [v.decode("utf-8", "replace") for v in values]
+            is_list = getattr(field.annotation, "__origin__", None) is list
+            data[key] = decoded if is_list else decoded[-1]
+        try:
+            return model.model_validate(data)
+        except ValidationError as e:
+            raise problem.invalid_input_from(e, where="查询参数") from None
+
+    # -- output -------------------------------------------------------------------------
+
+    def send_json(self, obj: Any, status: int = 200) -> None:
+        if isinstance(obj, BaseModel):
+            obj = obj.model_dump(mode="json", by_alias=True)
+        self.set_status(status)
+        self.set_header("Content-Type", JSON_CONTENT_TYPE)
+        self.finish(dumps(obj))
+
+    def send_problem(self, status: int, body: dict[str, Any]) -> None:
+        body.setdefault("request_id", self.request_id)
+        self.set_status(status)
+        self.set_header("Content-Type", problem.PROBLEM_CONTENT_TYPE)
+        if not self._finished:
+            self.finish(dumps(body))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, AppError):
+            status, body = problem.from_app_error(exc)
+            for k, v in exc.headers.items():
+                self.set_header(k, v)
+        elif isinstance(exc, tornado.web.HTTPError) and status_code < 500:
+            status, body = status_code, problem.from_status(status_code)
+            if status_code == 405:
+                self.set_header("Allow", ", ".join(self.allowed_methods() + ["OPTIONS"]))
+        else:
+            status = status_code
+            body = problem.from_status(
+                status_code, f"服务器处理请求时出错，请稍后重试（请求编号 {self.request_id}）"
+            )
+        self.send_problem(status, body)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, AppError) and problem.STATUS_BY_KIND.get(value.kind, 500) < 500:
+            log.info("request %s: %s", self.request_id, value)
+            return
+        if isinstance(value, tornado.web.HTTPError) and value.status_code < 500:
+            return
+        log.error(
+            "unhandled error in %s %s (request %s)\n%s",
+            self.request.method,
+            self.request.path,
+            self.request_id,
+            "".join(traceback.format_exception(typ, value, tb)),
+        )
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, AppError):
+            self.log_exception(type(e), e, e.__traceback__)
+            if not self._finished:
+                self.send_error(problem.STATUS_BY_KIND.get(e.kind, 500), exc_info=(type(e), e, e.__traceback__))
+            return
+        super()._handle_request_exception(e)
+
+
+class NotFoundHandler(BaseHandler):
+    """Any path no route matches: a 404 problem+json, whatever the method."""
+
+    def prepare(self) -> Any:  # type: ignore[override]
+        self.application.inflight += 1
+        self._counted = True
+        raise tornado.web.HTTPError(404)

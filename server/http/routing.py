@@ -1,0 +1,82 @@
+"""Declaring operations: one decorator gives a handler method its input parsing,
+its response rendering and its OpenAPI description, so the docs cannot drift
+from what the code does."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from pydantic import BaseModel
+from tornado.web import URLSpec
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    tags: tuple[str, ...] = ()
+    description: str | None = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    # Extra non-JSON success content type, e.g. "image/png".
+    content_type: str | None = None
+    errors: tuple[int, ...] = ()
+    auth: bool = False
+    headers: dict[str, str] = field(default_factory=dict)  # request headers: name -> description
+
+
+def operation(
+    summary: str,
+    *,
+    tags: tuple[str, ...] | list[str] = (),
+    description: str | None = None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    content_type: str | None = None,
+    errors: tuple[int, ...] = (),
+    auth: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Decorate an ``async def get/post/...`` of a :class:`BaseHandler`.
+
+    ``body``/``query`` models are parsed and passed as the keyword arguments
+    ``body``/``query``; a returned model or dict is sent as JSON with ``status``.
+    """
+    op = Operation(
+        summary=summary,
+        tags=tuple(tags),
+        description=description,
+        body=body,
+        query=query,
+        response=response,
+        status=status,
+        content_type=content_type,
+        errors=tuple(errors),
+        auth=auth,
+        headers=dict(headers or {}),
+    )
+
+    def deco(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(fn)
+        async def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+            if op.body is not None:
+                kwargs["body"] = self.parse_body(op.body)
+            if op.query is not None:
+                kwargs["query"] = self.parse_query(op.query)
+            result = await fn(self, *args, **kwargs)
+            if result is not None and not self._finished:
+                self.send_json(result, op.status)
+
+        wrapper.__operation__ = op  # type: ignore[attr-defined]
+        return wrapper
+
+    return deco
+
+
+def route(pattern: str, handler: type, name: str | None = None, **kwargs: Any) -> URLSpec:
+    """A route; path parameters are named groups, e.g. ``(?P<code>[^/]+)``."""
+    return URLSpec(pattern, handler, kwargs or None, name=name)
