@@ -1,0 +1,119 @@
+"""The MongoDB contract: every MongoDB operation the product relies on, checked against
+the server the tests run on (embedded nx-27017, or real MongoDB with MONGODB_URI).
+
+When code starts relying on a new operation, add it here first. Known gaps of nx-27017
+that the code must therefore NOT rely on (they behave differently from real MongoDB):
+  * reading a collection that was never created ("no such table"): ensure_schema creates all;
+  * array_filters (ignored); $lookup (malformed output); custom index names (not kept);
+  * queries into arrays other than ``{field: {"$in": [...]}}`` on a top-level array of
+    scalars: dotted paths with $in ("keys.thumbprint") and $elemMatch with $in miss
+    documents, and equality on an indexed array field matches only some elements.
+    Store what must be looked up as scalar fields, or in a collection of its own.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.errors import CollectionInvalid, DuplicateKeyError
+
+from server.config import Settings
+from server.storage import mongo as mongo_storage
+from server.storage.mongo import CollectionSpec, ensure_schema, insert_if_absent
+from tests.support import make_settings
+
+
+@pytest.fixture
+async def mdb(backends):
+    settings: Settings = make_settings(backends)
+    client = mongo_storage.make_client(settings, backends.mongo_uri)
+    db = mongo_storage.database(client, settings)
+    yield db
+    await client.drop_database(db.name)
+    await client.close()
+
+
+async def test_ping_and_write_concern_majority_journaled(mdb):
+    await mongo_storage.ping(mdb.client)
+    assert mdb.write_concern.document == {"w": "majority", "j": True}
+    await mdb.create_collection("wc")
+    result = await mdb.wc.insert_one({"x": 1})
+    assert result.acknowledged
+
+
+async def test_create_collection_twice_raises_collection_invalid(mdb):
+    await mdb.create_collection("c1")
+    with pytest.raises(CollectionInvalid):
+        await mdb.create_collection("c1")
+    assert "c1" in await mdb.list_collection_names()
+
+
+async def test_ensure_schema_is_idempotent_and_unique_indexes_hold(mdb):
+    specs = [CollectionSpec("people", (IndexModel([("k", ASCENDING)], unique=True), IndexModel([("d", ASCENDING)])))]
+    assert await ensure_schema(mdb, specs) == ["people"]
+    assert await ensure_schema(mdb, specs) == []  # second run: nothing new, no error
+    await mdb.people.insert_one({"k": "a"})
+    with pytest.raises(DuplicateKeyError) as info:
+        await mdb.people.insert_one({"k": "a"})
+    assert info.value.code == 11000
+    keys = [tuple(ix["key"]) for ix in (await mdb.people.index_information()).values()]
+    assert (("k", 1),) in keys and (("d", 1),) in keys
+
+
+async def test_ensure_schema_rejects_a_collection_declared_twice(mdb):
+    with pytest.raises(ValueError, match="declared twice"):
+        await ensure_schema(mdb, [CollectionSpec("x"), CollectionSpec("x")])
+
+
+async def test_upsert_set_on_insert_inserts_once_and_never_overwrites(mdb):
+    await mdb.create_collection("seed")
+    assert await insert_if_absent(mdb, "seed", {"code": "A"}, {"v": 1}) is True
+    assert await insert_if_absent(mdb, "seed", {"code": "A"}, {"v": 2}) is False
+    doc = await mdb.seed.find_one({"code": "A"})
+    assert doc["v"] == 1 and doc["created_at"].tzinfo is not None
+    assert await mdb.seed.count_documents({}) == 1
+
+
+async def test_find_in_on_scalar_fields_with_projection(mdb):
+    await mdb.create_collection("k")
+    await mdb.k.create_index("tp")
+    await mdb.k.insert_many([{"name": f"n{i}", "tp": f"t{i}", "secret": i} for i in range(6)])
+    docs = await mdb.k.find({"tp": {"$in": ["t1", "t4", "zz"]}}, {"name": 1}).to_list()
+    assert sorted(d["name"] for d in docs) == ["n1", "n4"]
+    assert all("secret" not in d for d in docs)
+
+
+async def test_find_in_on_a_top_level_array_of_scalars(mdb):
+    await mdb.create_collection("arr")
+    await mdb.arr.insert_many([{"_id": i, "tags": [f"a{i}", f"b{i}"]} for i in range(5)])
+    docs = await mdb.arr.find({"tags": {"$in": ["a1", "b3"]}}).to_list()
+    assert sorted(d["_id"] for d in docs) == [1, 3]
+
+
+async def test_find_one_and_update_returns_the_new_document(mdb):
+    await mdb.create_collection("f")
+    await mdb.f.insert_one({"_id": "x", "n": 0, "v": 1})
+    doc = await mdb.f.find_one_and_update(
+        {"_id": "x", "v": 1}, {"$inc": {"n": 1, "v": 1}, "$set": {"s": "已受理"}},
+        return_document=ReturnDocument.AFTER,
+    )
+    assert doc == {"_id": "x", "n": 1, "v": 2, "s": "已受理"}
+    # a stale version matches nothing (optimistic concurrency)
+    assert await mdb.f.find_one_and_update({"_id": "x", "v": 1}, {"$inc": {"v": 1}}) is None
+
+
+async def test_datetimes_round_trip_as_aware_utc(mdb):
+    await mdb.create_collection("t")
+    now = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=123000)
+    await mdb.t.insert_one({"_id": 1, "at": now})
+    doc = await mdb.t.find_one({"_id": 1})
+    assert doc["at"] == now and doc["at"].utcoffset() == timedelta(0)
+
+
+async def test_unicode_strings_and_nested_documents_are_kept(mdb):
+    await mdb.create_collection("u")
+    doc = {"_id": uuid.uuid4().hex, "name": "欧阳振华", "addr": {"city": "广州市", "lines": ["天河区", "体育西路"]}}
+    await mdb.u.insert_one(doc)
+    assert await mdb.u.find_one({"name": "欧阳振华"}) == doc
