@@ -1,0 +1,27 @@
+# Production image of the 政务超级应用 app. No embedded servers: MongoDB and Redis come
+# from MONGODB_URI / REDIS_URL (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SUPERAPP_ENV=production \
+    SUPERAPP_HTTP__HOST=0.0.0.0 \
+    SUPERAPP_HTTP__PORT=8000 \
+    SUPERAPP_HTTP__XHEADERS=true
+
+WORKDIR /app
+COPY pyproject.toml requirements.lock README.md ./
+COPY server ./server
+COPY identity ./identity
+COPY card_wallet ./card_wallet
+COPY config ./config
+# Editable install keeps config/ beside the code (the app resolves it from its own root).
+RUN pip install --no-cache-dir -c requirements.lock -e . \
+ && useradd --system --uid 10001 --home-dir /app superapp
+USER superapp
+
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=3).status != 200)"
+STOPSIGNAL SIGTERM
+CMD ["python", "-m", "server"]
