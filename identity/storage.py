@@ -1,39 +1,253 @@
-"""MongoDB storage of the identity domain."""
+"""Storage of the identity domain: MongoDB (records of truth) and Redis (short-lived state).
+
+Uniqueness of a phone, a WeChat identity and an ID number is claimed through the ``_id``
+of a binding document (``phone_bindings``, ``wechat_bindings``, ``id_bindings``): an
+insert either wins or raises DuplicateKeyError, on real MongoDB and on nx-27017 alike.
+"""
 from __future__ import annotations
 
-from pymongo import ASCENDING, IndexModel
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from server.storage.mongo import CollectionSpec
+from server.storage.redis import Keys, count_in_window
 
 # The development population / enterprise registries stand in for the real
 # 人口库 and 法人库 that production providers call over HTTP.
-REGISTRY_PERSONS = CollectionSpec(
-    "registry_persons", (IndexModel([("id_bidx", ASCENDING)], unique=True),)
-)
-REGISTRY_ENTERPRISES = CollectionSpec(
-    "registry_enterprises", (IndexModel([("uscc", ASCENDING)], unique=True),)
-)
+REGISTRY_PERSONS = CollectionSpec("registry_persons", (IndexModel([("id_bidx", ASCENDING)], unique=True),))
+REGISTRY_ENTERPRISES = CollectionSpec("registry_enterprises", (IndexModel([("uscc", ASCENDING)], unique=True),))
 STAFF = CollectionSpec(
     "staff_accounts",
-    (
-        IndexModel([("username", ASCENDING)], unique=True),
-        IndexModel([("department", ASCENDING)]),
-    ),
+    (IndexModel([("username", ASCENDING)], unique=True), IndexModel([("department", ASCENDING)])),
 )
 DEVICES = CollectionSpec(
     "devices",
-    (
-        IndexModel([("device_id", ASCENDING)], unique=True),
-        IndexModel([("key_thumbprint", ASCENDING)]),
-    ),
+    (IndexModel([("device_id", ASCENDING)], unique=True), IndexModel([("key_thumbprint", ASCENDING)])),
+)
+PERSONS = CollectionSpec("persons")
+PHONE_BINDINGS = CollectionSpec("phone_bindings", (IndexModel([("person_id", ASCENDING)]),))
+WECHAT_BINDINGS = CollectionSpec(
+    "wechat_bindings", (IndexModel([("person_id", ASCENDING)]), IndexModel([("unionid", ASCENDING)]))
+)
+# unionid -> person: the same WeChat user across our mini-programs / official accounts.
+WECHAT_UNIONS = CollectionSpec("wechat_unions", (IndexModel([("person_id", ASCENDING)]),))
+ID_BINDINGS = CollectionSpec("id_bindings", (IndexModel([("person_id", ASCENDING)]),))
+REFRESH_TOKENS = CollectionSpec(
+    "refresh_tokens",
+    (IndexModel([("family", ASCENDING)]), IndexModel([("person_id", ASCENDING)]),
+     IndexModel([("expires_at", ASCENDING)])),
 )
 
-COLLECTIONS = [REGISTRY_PERSONS, REGISTRY_ENTERPRISES, STAFF, DEVICES]
+COLLECTIONS = [
+    REGISTRY_PERSONS, REGISTRY_ENTERPRISES, STAFF, DEVICES,
+    PERSONS, PHONE_BINDINGS, WECHAT_BINDINGS, WECHAT_UNIONS, ID_BINDINGS, REFRESH_TOKENS,
+]
 
 
 async def devices_with_thumbprints(db: AsyncDatabase, thumbprints: list[str]) -> list[str]:
-    docs = await db[DEVICES.name].find(
-        {"key_thumbprint": {"$in": thumbprints}}, {"device_id": 1}
-    ).to_list()
+    docs = await db[DEVICES.name].find({"key_thumbprint": {"$in": thumbprints}}, {"device_id": 1}).to_list()
     return [d["device_id"] for d in docs]
+
+
+class RegistryStore:
+    """The development registries (read-only for the app)."""
+
+    def __init__(self, db: AsyncDatabase):
+        self.db = db
+
+    async def person_by_id_bidx(self, id_bidx: str) -> dict[str, Any] | None:
+        return await self.db[REGISTRY_PERSONS.name].find_one({"id_bidx": id_bidx})
+
+
+class PersonStore:
+    def __init__(self, db: AsyncDatabase):
+        self.db = db
+        self.persons = db[PERSONS.name]
+
+    async def get(self, person_id: str) -> dict[str, Any] | None:
+        return await self.persons.find_one({"_id": person_id})
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        await self.persons.insert_one(doc)
+
+    async def update(self, person_id: str, set_: dict[str, Any], now: datetime,
+                     max_: dict[str, Any] | None = None, unset: list[str] | None = None) -> dict[str, Any] | None:
+        update: dict[str, Any] = {"$set": {**set_, "updated_at": now}}
+        if max_:
+            update["$max"] = max_
+        if unset:
+            update["$unset"] = {k: "" for k in unset}
+        return await self.persons.find_one_and_update(
+            {"_id": person_id}, update, return_document=ReturnDocument.AFTER
+        )
+
+    # -- bindings: claim by _id ------------------------------------------------------------
+
+    async def claim(self, kind: str, key: str, person_id: str, now: datetime, **extra: Any) -> str:
+        """Bind ``key`` to ``person_id``; returns the person it is bound to (maybe another)."""
+        coll = self.db[_BINDINGS[kind]]
+        try:
+            await coll.insert_one({"_id": key, "person_id": person_id, "at": now, **extra})
+            return person_id
+        except DuplicateKeyError:
+            doc = await coll.find_one({"_id": key})
+            return doc["person_id"] if doc else person_id
+
+    async def bound_to(self, kind: str, key: str) -> str | None:
+        doc = await self.db[_BINDINGS[kind]].find_one({"_id": key})
+        return doc["person_id"] if doc else None
+
+    async def move_binding(self, kind: str, key: str, from_person: str, to_person: str, now: datetime) -> bool:
+        result = await self.db[_BINDINGS[kind]].update_one(
+            {"_id": key, "person_id": from_person}, {"$set": {"person_id": to_person, "at": now}}
+        )
+        return result.modified_count == 1
+
+    async def bindings_of(self, kind: str, person_id: str) -> list[dict[str, Any]]:
+        return await self.db[_BINDINGS[kind]].find({"person_id": person_id}).to_list()
+
+    async def release(self, kind: str, key: str, person_id: str) -> None:
+        await self.db[_BINDINGS[kind]].delete_one({"_id": key, "person_id": person_id})
+
+
+_BINDINGS = {"phone": PHONE_BINDINGS.name, "wechat": WECHAT_BINDINGS.name, "wechat_union": WECHAT_UNIONS.name,
+             "id": ID_BINDINGS.name}
+
+
+class RefreshTokenStore:
+    """Refresh tokens, stored by the SHA-256 of the token; one family per login."""
+
+    def __init__(self, db: AsyncDatabase):
+        self.coll = db[REFRESH_TOKENS.name]
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        await self.coll.insert_one(doc)
+
+    async def claim_for_rotation(self, token_hash: str, now: datetime) -> dict[str, Any] | None:
+        """Mark an active, unexpired token as rotated; None if it was not active."""
+        return await self.coll.find_one_and_update(
+            {"_id": token_hash, "rotated_at": None, "revoked_at": None, "expires_at": {"$gt": now}},
+            {"$set": {"rotated_at": now}},
+            return_document=ReturnDocument.BEFORE,
+        )
+
+    async def get(self, token_hash: str) -> dict[str, Any] | None:
+        return await self.coll.find_one({"_id": token_hash})
+
+    async def revoke_family(self, family: str, now: datetime) -> int:
+        result = await self.coll.update_many({"family": family, "revoked_at": None}, {"$set": {"revoked_at": now}})
+        return result.modified_count
+
+    async def revoke_person(self, person_id: str, now: datetime) -> int:
+        result = await self.coll.update_many({"person_id": person_id, "revoked_at": None},
+                                             {"$set": {"revoked_at": now}})
+        return result.modified_count
+
+
+class AttemptCounter:
+    """Counts attempts of something per subject and day (e.g. real-name tries)."""
+
+    def __init__(self, redis: aioredis.Redis, keys: Keys):
+        self.redis = redis
+        self.keys = keys
+
+    async def add(self, what: str, subject: str, day: str) -> int:
+        return await count_in_window(self.redis, self.keys("attempts", what, subject, day), 2 * 86400)
+
+
+class SessionState:
+    """Redis: revoked access-token ids and per-person "tokens issued before T are void"."""
+
+    def __init__(self, redis: aioredis.Redis, keys: Keys):
+        self.redis = redis
+        self.keys = keys
+
+    async def revoke_jti(self, jti: str, until_epoch: int) -> None:
+        ttl = max(1, until_epoch - int(time.time()) + 5)
+        await self.redis.set(self.keys("revoked-jti", jti), b"1", ex=ttl)
+
+    async def void_before(self, subject: str, epoch: float, ttl: int) -> None:
+        await self.redis.set(self.keys("valid-after", subject), repr(float(epoch)).encode(), ex=ttl)
+
+    async def check(self, jti: str, subject: str) -> tuple[bool, float]:
+        """(jti revoked?, tokens issued before this epoch are void) in one round trip."""
+        revoked, after = await self.redis.mget(self.keys("revoked-jti", jti), self.keys("valid-after", subject))
+        return revoked is not None, float(after) if after else 0.0
+
+
+# --- SMS codes (Redis) --------------------------------------------------------------------
+
+_VERIFY_LUA = """
+local h = redis.call('HGET', KEYS[1], 'h')
+if not h then return {-1, 0} end
+local tries = tonumber(redis.call('HGET', KEYS[1], 'tries') or '0')
+local maxt = tonumber(ARGV[2])
+if tries >= maxt then return {-2, redis.call('PTTL', KEYS[1])} end
+if h == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return {1, 0}
+end
+tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
+return {0, maxt - tries}
+"""
+
+
+class SmsCodeStore:
+    """One pending code per phone (keyed by the phone's blind index), with counters."""
+
+    OK, WRONG, MISSING, LOCKED = 1, 0, -1, -2
+
+    def __init__(self, redis: aioredis.Redis, keys: Keys):
+        self.redis = redis
+        self.keys = keys
+        self._verify = redis.register_script(_VERIFY_LUA)
+
+    async def take_cooldown(self, phone_key: str, seconds: int) -> int:
+        """0 if the cooldown was free (and is now taken), else the seconds left."""
+        key = self.keys("sms", "cooldown", phone_key)
+        if await self.redis.set(key, b"1", ex=seconds, nx=True):
+            return 0
+        return max(1, await self.redis.ttl(key))
+
+    async def release_cooldown(self, phone_key: str) -> None:
+        await self.redis.delete(self.keys("sms", "cooldown", phone_key))
+
+    async def count(self, name: str, window: str, ttl: int, delta: int = 1) -> int:
+        return await count_in_window(self.redis, self.keys("sms", "count", name, window), ttl, delta)
+
+    async def put_code(self, phone_key: str, code_hash: str, ttl: int) -> None:
+        key = self.keys("sms", "code", phone_key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(key, mapping={"h": code_hash, "tries": 0})
+            pipe.expire(key, ttl)
+            await pipe.execute()
+
+    async def drop_code(self, phone_key: str) -> None:
+        await self.redis.delete(self.keys("sms", "code", phone_key))
+
+    async def verify(self, phone_key: str, code_hash: str, max_tries: int) -> tuple[int, int]:
+        """(outcome, n): OK; WRONG with n tries left; MISSING; LOCKED with n ms left."""
+        outcome, n = await self._verify(keys=[self.keys("sms", "code", phone_key)], args=[code_hash, max_tries])
+        return int(outcome), int(n)
+
+    # Dev sender outbox: readable by every process (and by tests).
+    async def outbox_push(self, phone_key: str, message: dict[str, Any]) -> None:
+        key = self.keys("dev", "sms-outbox", phone_key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(key, json.dumps(message, ensure_ascii=False).encode())
+            pipe.ltrim(key, 0, 49)
+            pipe.expire(key, 86400)
+            await pipe.execute()
+
+    async def outbox(self, phone_key: str) -> list[dict[str, Any]]:
+        raw = await self.redis.lrange(self.keys("dev", "sms-outbox", phone_key), 0, 49)
+        return [json.loads(r) for r in raw]
+

@@ -56,6 +56,8 @@ async def serve(settings: Settings) -> None:
     ]
     if s.embedded_mongodb or s.embedded_redis:
         lines.append(f"  Data       {s.path(s.embedded.data_dir)}")
+    if runner.fake_wechat is not None:
+        lines.append(f"  WeChat     fake WeChat API {runner.wechat_url} (login codes test-<name>, phone codes test-<phone>)")
     if s.dev_endpoints:
         lines.append(f"  Demo       {runner.url}/api/v1/dev/demo  (demo accounts, dev only)")
     lines.append("Press Ctrl-C to stop.")

@@ -26,7 +26,9 @@ NESTED = "__"
 DEV_SECRETS = {
     "security.pii_encryption_key": "ZGV2LW9ubHktcGlpLWVuY3J5cHRpb24ta2V5LTMyYiE=",
     "security.blind_index_key": "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LTAwMDAwMDA=",
+    "wechat.secret": "dev-only-wechat-secret",
 }
+DEMO_TOKEN_KEY_FILE = "config/demo/token-signing-key.pem"
 
 
 class ConfigError(Exception):
@@ -115,6 +117,53 @@ class SecurityConfig(_Section):
         return base64.b64decode(getattr(self, name))
 
 
+class TokensConfig(_Section):
+    issuer: str = Field("superapp", min_length=1)
+    access_ttl_seconds: int = Field(900, ge=30, le=3600)
+    refresh_ttl_days: int = Field(30, ge=1, le=90)
+    refresh_reuse_grace_seconds: float = Field(10.0, ge=0, le=60)
+    signing_key_files: list[str] = Field(min_length=1)
+
+    @field_validator("signing_key_files", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return _list_from_env(v)
+
+
+class WeChatConfig(_Section):
+    appid: str = Field(pattern=r"^wx[0-9a-zA-Z]{16}$")
+    secret: str = Field(min_length=1)
+    api_base_url: str = ""
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v.rstrip("/")
+
+
+class SmsConfig(_Section):
+    sender: Literal["dev", "http"] = "dev"
+    gateway_url: str = ""
+    gateway_token: str = ""
+    sign_name: str = "政务超级应用"
+    code_ttl_seconds: int = Field(300, ge=1, le=1800)
+    max_wrong_attempts: int = Field(5, ge=1, le=20)
+    resend_interval_seconds: int = Field(60, ge=1, le=600)
+    daily_limit_per_phone: int = Field(10, ge=1, le=100)
+    hourly_sends_per_ip: int = Field(30, ge=1, le=10_000)
+    verifies_per_ip_per_minute: int = Field(30, ge=1, le=10_000)
+
+
+class VerificationConfig(_Section):
+    provider: Literal["dev", "http"] = "dev"
+    url: str = ""
+    token: str = ""
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+
 class DevConfig(_Section):
     endpoints: bool | None = None
     load_demo_data: bool | None = None
@@ -138,6 +187,10 @@ class Settings(_Section):
     redis: RedisConfig = RedisConfig()
     embedded: EmbeddedConfig = EmbeddedConfig()
     security: SecurityConfig
+    tokens: TokensConfig
+    wechat: WeChatConfig
+    sms: SmsConfig = SmsConfig()
+    verification: VerificationConfig = VerificationConfig()
     dev: DevConfig = DevConfig()
     log: LogConfig = LogConfig()
     # Where relative paths (data_dir, demo_dir) are resolved from; not a config key.
@@ -265,6 +318,15 @@ def check_production(s: Settings) -> None:
             raise ConfigError(key, "is the public development default; set a secret value for production")
     if s.security.pii_encryption_key == s.security.blind_index_key:
         raise ConfigError("security.blind_index_key", "must differ from security.pii_encryption_key")
+    if any(Path(s.path(f)).resolve() == (s.root / DEMO_TOKEN_KEY_FILE).resolve()
+           for f in s.tokens.signing_key_files):
+        raise ConfigError("tokens.signing_key_files", "includes the public demo key; use your own key files")
+    if not s.wechat.api_base_url:
+        raise ConfigError("wechat.api_base_url", "production needs the WeChat API (https://api.weixin.qq.com)")
+    if s.sms.sender != "http" or not s.sms.gateway_url:
+        raise ConfigError("sms.sender", "production needs sender = \"http\" with sms.gateway_url")
+    if s.verification.provider != "http" or not s.verification.url:
+        raise ConfigError("verification.provider", "production needs provider = \"http\" with verification.url")
     if s.dev.endpoints:
         raise ConfigError("dev.endpoints", "dev endpoints must be off in production")
     if s.dev.load_demo_data:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from identity.models import OutboxOut, OutboxQuery
+from identity.sms import validate_phone
 from server.errors import NotFound
 from server.http.base import BaseHandler
 from server.http.routing import operation, route
@@ -70,5 +72,18 @@ class DemoOverviewHandler(BaseHandler):
         )
 
 
+class SmsOutboxHandler(BaseHandler):
+    @operation("开发环境短信发件箱：发给某手机号的短信（含验证码），最新在前（仅开发环境）",
+               tags=TAGS, query=OutboxQuery, response=OutboxOut, errors=(404,))
+    async def get(self, query: OutboxQuery) -> OutboxOut:
+        if self.ctx.sms_outbox is None:
+            raise NotFound("当前使用真实短信网关，没有开发发件箱", code="no_dev_outbox")
+        phone = validate_phone(query.phone)
+        return OutboxOut(items=await self.ctx.sms_outbox.outbox(phone))
+
+
 def routes() -> list:
-    return [route(r"/api/v1/dev/demo", DemoOverviewHandler)]
+    return [
+        route(r"/api/v1/dev/demo", DemoOverviewHandler),
+        route(r"/api/v1/dev/sms-outbox", SmsOutboxHandler),
+    ]

@@ -16,6 +16,8 @@ from server.config import ConfigError, Settings
 from server.context import AppContext, build_context
 from server.demo import load_demo, read_demo, registered_demo_keys
 from server.embedded import DataDirLock, EmbeddedMongo, EmbeddedRedis, EmbeddedServer, EmbeddedStartError
+from server.fakes.base import FakeServer
+from server.fakes.wechat import FakeWeChatState, make_fake_wechat
 from server.schema import all_collections
 from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
@@ -37,6 +39,9 @@ class Runner:
     port: int = 0
     mongo_uri: str = ""
     redis_url: str = ""
+    wechat_url: str = ""
+    fake_wechat: FakeWeChatState | None = None
+    _fakes: list[FakeServer] = field(default_factory=list)
     _embedded: list[EmbeddedServer] = field(default_factory=list)
     _lock: DataDirLock | None = None
 
@@ -72,7 +77,14 @@ class Runner:
                 await redis.start(timeout)
                 self.redis_url = redis.uri
 
-        self.ctx = ctx = await build_context(s, self.mongo_uri, self.redis_url)
+        self.wechat_url = s.wechat.api_base_url
+        if not self.wechat_url and s.is_dev:
+            # Dev: the real wechatpy client talks to a fake WeChat API on loopback.
+            server, self.fake_wechat = make_fake_wechat(s.wechat.appid, s.wechat.secret)
+            self._fakes.append(server.start())
+            self.wechat_url = server.url
+
+        self.ctx = ctx = await build_context(s, self.mongo_uri, self.redis_url, self.wechat_url)
         try:
             await mongo_storage.wait_until_reachable(ctx.mongo, timeout)
         except Exception as e:
@@ -125,6 +137,9 @@ class Runner:
         if self.ctx is not None:
             await self.ctx.close()
             self.ctx = None
+        for fake in self._fakes:
+            await fake.stop()
+        self._fakes.clear()
         for child in reversed(self._embedded):
             await child.stop()
         self._embedded.clear()

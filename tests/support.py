@@ -132,3 +132,30 @@ def assert_problem(resp: Response, status: int, code: str | None = None) -> dict
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def write_ec_key(path) -> str:  # noqa: ANN001
+    """A fresh P-256 private key in PEM at ``path`` (for production-mode tests)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return str(path)
+
+
+def production_env(key_file: str) -> dict[str, str]:
+    """Everything production mode needs except MONGODB_URI / REDIS_URL."""
+    return {
+        "SUPERAPP_ENV": "production",
+        "SUPERAPP_SECURITY__PII_ENCRYPTION_KEY": "cHJvZC1waWkta2V5LTMyLWJ5dGVzLWxvbmctLS0tLS0=",
+        "SUPERAPP_SECURITY__BLIND_INDEX_KEY": "cHJvZC1ibGluZC1pbmRleC0zMi1ieXRlcy0tLS0tLS0=",
+        "SUPERAPP_TOKENS__SIGNING_KEY_FILES": key_file,
+        "SUPERAPP_WECHAT__SECRET": "prod-secret-from-vault",
+        "SUPERAPP_WECHAT__API_BASE_URL": "http://127.0.0.1:9/wechat",
+        "SUPERAPP_SMS__SENDER": "http",
+        "SUPERAPP_SMS__GATEWAY_URL": "http://127.0.0.1:9/sms",
+        "SUPERAPP_VERIFICATION__PROVIDER": "http",
+        "SUPERAPP_VERIFICATION__URL": "http://127.0.0.1:9/verify",
+    }

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from server.config import ConfigError, load_settings
+from tests.support import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_OK = {
-    "SUPERAPP_ENV": "production",
+    **production_env("/run/secrets/jwt-es256.pem"),
     "MONGODB_URI": "mongodb://db.internal:27017/?replicaSet=rs0",
     "REDIS_URL": "redis://cache.internal:6379/0",
-    "SUPERAPP_SECURITY__PII_ENCRYPTION_KEY": "cHJvZC1waWkta2V5LTMyLWJ5dGVzLWxvbmctLS0tLS0=",
-    "SUPERAPP_SECURITY__BLIND_INDEX_KEY": "cHJvZC1ibGluZC1pbmRleC0zMi1ieXRlcy0tLS0tLS0=",
 }
 
 
@@ -96,6 +95,12 @@ def test_production_with_real_servers_and_secrets_starts_clean():
         ({"REDIS_URL": ""}, "redis.url"),
         ({"SUPERAPP_SECURITY__PII_ENCRYPTION_KEY": None}, "security.pii_encryption_key"),
         ({"SUPERAPP_SECURITY__BLIND_INDEX_KEY": None}, "security.blind_index_key"),
+        ({"SUPERAPP_WECHAT__SECRET": None}, "wechat.secret"),
+        ({"SUPERAPP_WECHAT__API_BASE_URL": None}, "wechat.api_base_url"),
+        ({"SUPERAPP_TOKENS__SIGNING_KEY_FILES": None}, "tokens.signing_key_files"),
+        ({"SUPERAPP_TOKENS__SIGNING_KEY_FILES": "config/demo/token-signing-key.pem"}, "tokens.signing_key_files"),
+        ({"SUPERAPP_SMS__SENDER": "dev"}, "sms.sender"),
+        ({"SUPERAPP_VERIFICATION__PROVIDER": None}, "verification.provider"),
         ({"SUPERAPP_DEV__ENDPOINTS": "true"}, "dev.endpoints"),
         ({"SUPERAPP_DEV__LOAD_DEMO_DATA": "true"}, "dev.load_demo_data"),
     ],

@@ -11,7 +11,7 @@ import pytest
 from server.config import ConfigError
 from server.demo import load_demo, read_demo
 from server.launcher import Runner
-from tests.support import make_settings
+from tests.support import Api, make_settings, production_env, write_ec_key
 
 DEMO = Path(__file__).resolve().parent.parent / "config" / "demo"
 
@@ -52,12 +52,10 @@ def test_a_bad_demo_file_stops_start_up_naming_it(tmp_path):
         read_demo(tmp_path / "demo")
 
 
-async def test_production_refuses_registered_demo_keys(backends, app):
+async def test_production_refuses_registered_demo_keys(backends, app, tmp_path):
     prod = {
-        "SUPERAPP_ENV": "production",
+        **production_env(write_ec_key(tmp_path / "jwt.pem")),
         "SUPERAPP_MONGODB__DATABASE": app.runner.settings.mongodb.database,  # holds demo keys
-        "SUPERAPP_SECURITY__PII_ENCRYPTION_KEY": "cHJvZC1waWkta2V5LTMyLWJ5dGVzLWxvbmctLS0tLS0=",
-        "SUPERAPP_SECURITY__BLIND_INDEX_KEY": "cHJvZC1ibGluZC1pbmRleC0zMi1ieXRlcy0tLS0tLS0=",
     }
     runner = Runner(make_settings(backends, environ=prod))
     with pytest.raises(ConfigError) as info:
@@ -67,13 +65,17 @@ async def test_production_refuses_registered_demo_keys(backends, app):
     assert runner.server is None and runner.ctx is None  # everything it opened is closed again
 
 
-async def test_production_with_a_clean_database_starts_without_dev_endpoints(backends):
-    prod = {
-        "SUPERAPP_ENV": "production",
-        "SUPERAPP_SECURITY__PII_ENCRYPTION_KEY": "cHJvZC1waWkta2V5LTMyLWJ5dGVzLWxvbmctLS0tLS0=",
-        "SUPERAPP_SECURITY__BLIND_INDEX_KEY": "cHJvZC1ibGluZC1pbmRleC0zMi1ieXRlcy0tLS0tLS0=",
-    }
-    from tests.support import Api
+async def test_production_refuses_a_copy_of_the_demo_token_key(backends, tmp_path):
+    copy = tmp_path / "innocent-name.pem"
+    copy.write_bytes((DEMO / "token-signing-key.pem").read_bytes())
+    runner = Runner(make_settings(backends, environ=production_env(str(copy))))
+    with pytest.raises(ConfigError) as info:
+        await runner.start()
+    assert info.value.key == "tokens.signing_key_files" and "demo key" in str(info.value)
+
+
+async def test_production_with_a_clean_database_starts_without_dev_endpoints(backends, tmp_path):
+    prod = production_env(write_ec_key(tmp_path / "jwt.pem"))
 
     runner = Runner(make_settings(backends, environ=prod))
     await runner.start()

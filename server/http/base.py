@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import tornado.web
 from pydantic import BaseModel, ValidationError
 
-from server.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from server.errors import AppError, InvalidInput, PayloadTooLarge, Unauthenticated, UnsupportedMediaType
 from server.http import problem
 
 if TYPE_CHECKING:
+    from identity.sessions import Principal
     from server.context import AppContext
 
 log = logging.getLogger("superapp.http")
@@ -139,6 +140,25 @@ class BaseHandler(tornado.web.RequestHandler):
                 out.append(m)
         return out
 
+    # -- authentication --------------------------------------------------------------------
+
+    async def authenticate(self, channels: frozenset[str], min_level: int = 0) -> "Principal":
+        """The caller's verified, unrevoked access token for one of ``channels``."""
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("请先登录", code="token_missing")
+        principal = await self.ctx.sessions.authenticate(token.strip(), channels)
+        if principal.level < min_level:
+            from identity.service import require_level
+
+            require_level(principal, min_level)
+        return principal
+
+    @property
+    def client_ip(self) -> str:
+        return self.request.remote_ip or ""
+
     # -- input -----------------------------------------------------------------------------
 
     def raw_body(self) -> bytes:
@@ -159,6 +179,8 @@ class BaseHandler(tornado.web.RequestHandler):
                                extra={"reason": str(e)[:200]}) from None
 
     def parse_body(self, model: type[M]) -> M:
+        if not self.raw_body().strip() and not any(f.is_required() for f in model.model_fields.values()):
+            return model()  # every field is optional: an empty body is fine
         data = self.json_body()
         try:
             return model.model_validate(data)
@@ -202,6 +224,8 @@ class BaseHandler(tornado.web.RequestHandler):
             status, body = problem.from_app_error(exc)
             for k, v in exc.headers.items():
                 self.set_header(k, v)
+            if status == 401:
+                self.set_header("WWW-Authenticate", 'Bearer realm="superapp", error="invalid_token"')
         elif isinstance(exc, tornado.web.HTTPError) and status_code < 500:
             status, body = status_code, problem.from_status(status_code)
             if status_code == 405:

@@ -118,7 +118,7 @@ def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str) -> dic
                     "required": True,
                     "content": {"application/json": {"schema": ref(op.body, "validation")}},
                 }
-            success: dict[str, Any] = {"description": "成功"}
+            success: dict[str, Any] = {"description": "成功" if op.status != 204 else "成功（无内容）"}
             if op.response is not None:
                 success["content"] = {"application/json": {"schema": ref(op.response, "serialization")}}
             elif op.content_type:
@@ -127,8 +127,11 @@ def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str) -> dic
             for status in sorted(set(op.errors) | ({400} if op.body or op.query else set())):
                 entry["responses"][str(status)] = {"$ref": f"#/components/responses/Problem{status}"}
             entry["responses"]["default"] = {"$ref": "#/components/responses/Problem"}
-            if op.auth:
+            if op.auth is not None:
                 entry["security"] = [{"bearerAuth": []}]
+                entry["x-channels"] = sorted(op.auth)
+                if op.min_level:
+                    entry["x-min-level"] = op.min_level
             item[method] = entry
         if item:
             paths[template] = item

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterable
 
 from pydantic import BaseModel
 from tornado.web import URLSpec
@@ -23,7 +23,9 @@ class Operation:
     # Extra non-JSON success content type, e.g. "image/png".
     content_type: str | None = None
     errors: tuple[int, ...] = ()
-    auth: bool = False
+    # Channels (token audiences) allowed to call; None = no authentication.
+    auth: frozenset[str] | None = None
+    min_level: int = 0
     headers: dict[str, str] = field(default_factory=dict)  # request headers: name -> description
 
 
@@ -38,14 +40,19 @@ def operation(
     status: int = 200,
     content_type: str | None = None,
     errors: tuple[int, ...] = (),
-    auth: bool = False,
+    auth: Iterable[str] | None = None,
+    min_level: int = 0,
     headers: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Decorate an ``async def get/post/...`` of a :class:`BaseHandler`.
 
+    ``auth`` (the channels allowed) authenticates first and passes ``principal``;
     ``body``/``query`` models are parsed and passed as the keyword arguments
     ``body``/``query``; a returned model or dict is sent as JSON with ``status``.
     """
+    auth_set = frozenset(auth) if auth is not None else None
+    if auth_set is not None:
+        errors = tuple(sorted(set(errors) | {401} | ({403} if min_level else set())))
     op = Operation(
         summary=summary,
         tags=tuple(tags),
@@ -56,19 +63,27 @@ def operation(
         status=status,
         content_type=content_type,
         errors=tuple(errors),
-        auth=auth,
+        auth=auth_set,
+        min_level=min_level,
         headers=dict(headers or {}),
     )
 
     def deco(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(fn)
         async def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+            if op.auth is not None:
+                kwargs["principal"] = await self.authenticate(op.auth, op.min_level)
             if op.body is not None:
                 kwargs["body"] = self.parse_body(op.body)
             if op.query is not None:
                 kwargs["query"] = self.parse_query(op.query)
             result = await fn(self, *args, **kwargs)
-            if result is not None and not self._finished:
+            if self._finished:
+                return
+            if op.status == 204:
+                self.set_status(204)
+                self.finish()
+            elif result is not None:
                 self.send_json(result, op.status)
 
         wrapper.__operation__ = op  # type: ignore[attr-defined]

@@ -40,3 +40,12 @@ class Keys:
 
     def __call__(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
+
+
+async def count_in_window(client: aioredis.Redis, key: str, ttl: int, delta: int = 1) -> int:
+    """Add ``delta`` to a counter that expires ``ttl`` seconds after its last change."""
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.incrby(key, delta)
+        pipe.expire(key, ttl)
+        value, _ = await pipe.execute()
+    return int(value)

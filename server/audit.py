@@ -1,0 +1,118 @@
+"""Audit trail: append-only, hash-chained entries, one chain per subject
+(``person:<id>``, ``enterprise:<id>``), so each person can read and verify their own.
+
+Each entry carries ``seq`` and ``prev_hash`` and its own ``hash`` = SHA-256 over its
+canonical JSON; a changed entry breaks its hash, a removed one breaks the chain, and
+removed newest entries fall behind the chain's head (kept in another collection).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from server.storage.audit import AuditStore
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    type: str  # person / staff / device / issuer / system
+    id: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"type": self.type, "id": self.id}
+
+
+SYSTEM = Actor("system", "superapp")
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    entries: int
+    problems: list[str] = field(default_factory=list)
+
+
+def _now_ms() -> datetime:
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)  # MongoDB keeps milliseconds
+
+
+def _canonical(entry: dict[str, Any]) -> bytes:
+    def default(o: Any) -> str:
+        if isinstance(o, datetime):
+            return o.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        raise TypeError(type(o).__name__)
+
+    body = {k: v for k, v in entry.items() if k not in ("_id", "hash")}
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=default).encode()
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(entry)).hexdigest()
+
+
+class AuditTrail:
+    def __init__(self, store: AuditStore):
+        self.store = store
+
+    async def record(
+        self,
+        chain: str,
+        actor: Actor,
+        action: str,
+        *,
+        target: dict[str, str] | None = None,
+        channel: str = "",
+        ip: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        for _ in range(50):
+            last = await self.store.last(chain)
+            entry = {
+                "chain": chain,
+                "seq": (last["seq"] + 1) if last else 1,
+                "prev_hash": last["hash"] if last else GENESIS,
+                "at": _now_ms(),
+                "actor": actor.as_dict(),
+                "action": action,
+                "target": target or {},
+                "channel": channel,
+                "ip": ip,
+                "details": details or {},
+            }
+            entry["hash"] = entry_hash(entry)
+            if await self.store.append(entry):
+                await self.store.advance_head(chain, entry["seq"], entry["hash"])
+                return entry
+        raise RuntimeError(f"audit chain {chain} is too contended")
+
+    async def read(self, chain: str, limit: int = 50, before_seq: int | None = None) -> list[dict[str, Any]]:
+        return await self.store.entries(chain, newest_first=True, limit=limit, before_seq=before_seq)
+
+    async def verify(self, chain: str) -> VerifyResult:
+        entries = await self.store.entries(chain)
+        problems = []
+        prev, expected = GENESIS, 1
+        for entry in entries:
+            if entry["seq"] != expected:
+                problems.append(f"entries {expected}..{entry['seq'] - 1} are missing")
+            elif entry["prev_hash"] != prev:
+                problems.append(f"entry {entry['seq']} does not follow the entry before it")
+            if entry_hash(entry) != entry["hash"]:
+                problems.append(f"entry {entry['seq']} was changed")
+            prev, expected = entry["hash"], entry["seq"] + 1
+        head = await self.store.head(chain)
+        if head is not None:
+            last_seq = entries[-1]["seq"] if entries else 0
+            if last_seq < head["seq"]:
+                problems.append(f"entries after {last_seq} are missing (head is {head['seq']})")
+            else:
+                at_head = next((e for e in entries if e["seq"] == head["seq"]), None)
+                if at_head is None or at_head["hash"] != head["hash"]:
+                    problems.append(f"entry {head['seq']} does not match the chain head")
+        return VerifyResult(ok=not problems, entries=len(entries), problems=problems)

@@ -1,0 +1,56 @@
+"""Storage of the append-only audit trail (MongoDB)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from server.storage.mongo import CollectionSpec
+
+AUDIT_LOG = CollectionSpec("audit_log", (IndexModel([("chain", ASCENDING), ("seq", ASCENDING)], unique=True),))
+# The newest (seq, hash) of each chain, kept apart from the entries: removing the last
+# entries of a chain then shows as a gap between the chain and its head.
+AUDIT_HEADS = CollectionSpec("audit_heads")
+
+COLLECTIONS = [AUDIT_LOG, AUDIT_HEADS]
+
+
+class AuditStore:
+    def __init__(self, db: AsyncDatabase):
+        self.log = db[AUDIT_LOG.name]
+        self.heads = db[AUDIT_HEADS.name]
+
+    async def last(self, chain: str) -> dict[str, Any] | None:
+        docs = await self.log.find({"chain": chain}).sort("seq", DESCENDING).limit(1).to_list()
+        return docs[0] if docs else None
+
+    async def append(self, entry: dict[str, Any]) -> bool:
+        """Insert an entry; False if its (chain, seq) was taken by a concurrent writer."""
+        try:
+            await self.log.insert_one(entry)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def advance_head(self, chain: str, seq: int, hash_: str) -> None:
+        result = await self.heads.update_one({"_id": chain, "seq": {"$lt": seq}}, {"$set": {"seq": seq, "hash": hash_}})
+        if result.matched_count == 0:
+            try:
+                await self.heads.insert_one({"_id": chain, "seq": seq, "hash": hash_})
+            except DuplicateKeyError:
+                pass  # a concurrent writer already moved the head further
+
+    async def head(self, chain: str) -> dict[str, Any] | None:
+        return await self.heads.find_one({"_id": chain})
+
+    async def entries(self, chain: str, *, newest_first: bool = False, limit: int = 0,
+                      before_seq: int | None = None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"chain": chain}
+        if before_seq is not None:
+            query["seq"] = {"$lt": before_seq}
+        cursor = self.log.find(query, {"_id": 0}).sort("seq", DESCENDING if newest_first else ASCENDING)
+        if limit:
+            cursor = cursor.limit(limit)
+        return await cursor.to_list()
