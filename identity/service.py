@@ -26,6 +26,7 @@ from identity.storage import AttemptCounter, PersonStore
 from identity.verification import VerificationProvider
 from identity.wechat import WeChatGateway
 from server.audit import Actor, AuditTrail
+from server.clock import now_ms, to_datetime
 from server.errors import Conflict, FieldError, InvalidInput, PermissionDenied, RateLimited, Unprocessable
 from server.pii import PiiCipher
 
@@ -34,8 +35,6 @@ CHINA = timezone(timedelta(hours=8))
 REALNAME_DAILY_ATTEMPTS = 10
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def person_chain(person_id: str) -> str:
@@ -100,7 +99,7 @@ class IdentityService:
                                 channel=caller.channel, ip=caller.ip, details=details)
 
     async def _create(self, person_id: str, caller: Caller, via: str, **fields: Any) -> dict[str, Any]:
-        now = _now()
+        now = now_ms()
         doc = {"_id": person_id, "status": "active", "level": 0, "nickname": None, "elder_mode": False,
                "phone_enc": None, "phone_bidx": None, "wechat_bound": False, "realname": None,
                "face_verified_at": None, "created_at": now, "updated_at": now, **fields}
@@ -122,7 +121,7 @@ class IdentityService:
         owner = await self.persons.bound_to("phone", key)
         if owner is None:
             new_id = _new_person_id()
-            owner = await self.persons.claim("phone", key, new_id, _now())
+            owner = await self.persons.claim("phone", key, new_id, now_ms())
             if owner == new_id:
                 return await self._create(new_id, caller, "sms", level=1, **self._phone_fields(phone)), True
         doc = await self.persons.get(owner)
@@ -139,13 +138,13 @@ class IdentityService:
             owner = await self.persons.bound_to("wechat_union", unionid)
         if owner is None:
             new_id = _new_person_id()
-            owner = await self.persons.claim("wechat", key, new_id, _now(), unionid=unionid)
+            owner = await self.persons.claim("wechat", key, new_id, now_ms(), unionid=unionid)
             if owner == new_id:
                 if unionid:
-                    await self.persons.claim("wechat_union", unionid, new_id, _now())
+                    await self.persons.claim("wechat_union", unionid, new_id, now_ms())
                 return await self._create(new_id, caller, "wechat", wechat_bound=True), True
         else:
-            await self.persons.claim("wechat", key, owner, _now(), unionid=unionid)
+            await self.persons.claim("wechat", key, owner, now_ms(), unionid=unionid)
         doc = await self.persons.get(owner)
         if doc is None:
             return await self._create(owner, caller, "wechat", wechat_bound=True), True
@@ -179,12 +178,12 @@ class IdentityService:
         key = self.pii.blind_index(phone, "phone")
         owner = await self.persons.bound_to("phone", key)
         if owner is None:
-            owner = await self.persons.claim("phone", key, me["_id"], _now())
+            owner = await self.persons.claim("phone", key, me["_id"], now_ms())
         if owner == me["_id"]:
             if me.get("phone_bidx") != key:
                 if me.get("phone_bidx"):
                     await self.persons.release("phone", me["phone_bidx"], me["_id"])
-                me = await self.persons.update(me["_id"], self._phone_fields(phone), _now(), max_={"level": 1})
+                me = await self.persons.update(me["_id"], self._phone_fields(phone), now_ms(), max_={"level": 1})
                 await self._record(me["_id"], Actor("person", me["_id"]), "phone.bound", caller,
                                    phone=mask_phone(phone), via="wechat")
             token, claims = self.sessions.access(me["_id"], principal.channel, me["level"])
@@ -206,7 +205,7 @@ class IdentityService:
         appids = {b["_id"].split(":", 1)[0] for b in theirs}
         if any(b["_id"].split(":", 1)[0] in appids for b in mine):
             raise conflict  # the other account already has a (different) WeChat user of this app
-        now = _now()
+        now = now_ms()
         for b in mine:
             await self.persons.move_binding("wechat", b["_id"], me["_id"], owner_id, now)
             if b.get("unionid"):
@@ -267,14 +266,14 @@ class IdentityService:
                                     errors=[FieldError("name", "姓名与证件号码不一致")])
             raise Unprocessable("未能核验到该身份信息，请核对证件号码", code="realname_not_found",
                                 errors=[FieldError("id_number", "未能核验到该身份信息")])
-        owner = await self.persons.claim("id", id_key, me["_id"], _now())
+        owner = await self.persons.claim("id", id_key, me["_id"], now_ms())
         if owner != me["_id"]:
             raise Conflict("该证件号码已被其他账户实名认证", code="id_number_bound_to_other_account",
                            errors=[FieldError("id_number", "该证件号码已被其他账户使用")])
         realname = {"name": name, "id_enc": self.pii.encrypt(parsed.value, "id_number"), "id_bidx": id_key,
                     "document": parsed.document, "gender": parsed.gender,
-                    "birth_date": parsed.birth_date.isoformat(), "verified_at": _now()}
-        me = await self.persons.update(me["_id"], {"realname": realname}, _now(), max_={"level": 2})
+                    "birth_date": parsed.birth_date.isoformat(), "verified_at": now_ms()}
+        me = await self.persons.update(me["_id"], {"realname": realname}, now_ms(), max_={"level": 2})
         await self._record(me["_id"], Actor("person", me["_id"]), "realname.verified", caller,
                            document=parsed.document, id_number=parsed.masked)
         return self._level_up(me, principal)
@@ -292,7 +291,7 @@ class IdentityService:
             await self._record(me["_id"], Actor("person", me["_id"]), "face.failed", caller)
             raise Unprocessable("人脸核验未通过，请在光线充足处正对屏幕重试", code="face_verification_failed",
                                 errors=[FieldError("evidence", "人脸核验未通过")])
-        me = await self.persons.update(me["_id"], {"face_verified_at": _now()}, _now(), max_={"level": 3})
+        me = await self.persons.update(me["_id"], {"face_verified_at": now_ms()}, now_ms(), max_={"level": 3})
         await self._record(me["_id"], Actor("person", me["_id"]), "face.verified", caller)
         return self._level_up(me, principal)
 
@@ -312,7 +311,7 @@ class IdentityService:
     async def update_me(self, principal: Principal, changes: dict[str, Any], caller: Caller) -> Profile:
         doc = await self._person(principal.subject)
         if changes:
-            doc = await self.persons.update(doc["_id"], changes, _now())
+            doc = await self.persons.update(doc["_id"], changes, now_ms())
             await self._record(doc["_id"], Actor("person", doc["_id"]), "profile.updated", caller,
                                fields=sorted(changes))
         return self.profile(doc)
@@ -321,7 +320,8 @@ class IdentityService:
         chain = person_chain(principal.subject)
         entries = await self.audit.read(chain, limit=limit, before_seq=before)
         check = await self.audit.verify(chain)
-        return ActivityOut(items=[ActivityEntry(**e) for e in entries], chain_ok=check.ok)
+        return ActivityOut(items=[ActivityEntry(**{**e, "at": to_datetime(e["at"])}) for e in entries],
+                           chain_ok=check.ok)
 
     def profile(self, doc: dict[str, Any], reveal: bool = False) -> Profile:
         phone = self.pii.decrypt(doc["phone_enc"], "phone") if doc.get("phone_enc") else None
@@ -333,14 +333,15 @@ class IdentityService:
                 name=rn["name"] if reveal else mask_name(rn["name"]),
                 id_number=id_number if reveal else mask_id_number(id_number),
                 document=rn["document"], gender=rn["gender"], birth_date=rn["birth_date"],
-                verified_at=rn["verified_at"],
+                verified_at=to_datetime(rn["verified_at"]),
             )
         return Profile(
             id=doc["_id"], level=doc["level"], level_name=LEVEL_NAMES[doc["level"]],
             phone=(phone if reveal else mask_phone(phone)) if phone else None,
             nickname=doc.get("nickname"), elder_mode=bool(doc.get("elder_mode")),
             wechat_bound=bool(doc.get("wechat_bound")), realname=realname,
-            face_verified_at=doc.get("face_verified_at"), revealed=reveal, created_at=doc["created_at"],
+            face_verified_at=to_datetime(doc.get("face_verified_at")), revealed=reveal,
+            created_at=to_datetime(doc["created_at"]),
         )
 
 

@@ -8,11 +8,12 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Iterable
 
 from identity.storage import RefreshTokenStore, SessionState
 from identity.tokens import AccessClaims, AccessTokens
+from server.clock import DAY_MS, now_ms, to_datetime
 from server.errors import Unauthenticated
 
 log = logging.getLogger("superapp.sessions")
@@ -46,7 +47,7 @@ class RefreshOutcome:
     person_id: str
     channel: str
     family: str
-    expires_at: datetime
+    expires_at: int  # epoch ms
     extra: dict[str, Any]
 
 
@@ -54,8 +55,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Sessions:
@@ -64,15 +63,15 @@ class Sessions:
         self.tokens = tokens
         self.store = store
         self.state = state
-        self.refresh_ttl = timedelta(days=refresh_ttl_days)
-        self.grace = reuse_grace_seconds
+        self.refresh_ttl_ms = refresh_ttl_days * DAY_MS
+        self.grace_ms = int(reuse_grace_seconds * 1000)
 
-    async def _new_refresh(self, person_id: str, channel: str, family: str, expires_at: datetime,
+    async def _new_refresh(self, person_id: str, channel: str, family: str, expires_at: int,
                            extra: dict[str, Any]) -> str:
         token = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
         await self.store.insert({
             "_id": _hash(token), "family": family, "person_id": person_id, "channel": channel,
-            "extra": extra, "created_at": _now(), "expires_at": expires_at, "rotated_at": None,
+            "extra": extra, "created_at": now_ms(), "expires_at": expires_at, "rotated_at": None,
             "revoked_at": None,
         })
         return token
@@ -83,16 +82,16 @@ class Sessions:
 
     async def start(self, person_id: str, channel: str, level: int, extra: dict[str, Any] | None = None) -> TokenPair:
         """A new login: a new token family with an absolute expiry."""
-        expires_at = _now() + self.refresh_ttl
+        expires_at = now_ms() + self.refresh_ttl_ms
         family = secrets.token_hex(12)
         refresh = await self._new_refresh(person_id, channel, family, expires_at, dict(extra or {}))
         access, claims = self.access(person_id, channel, level, extra)
-        return TokenPair(access, self.tokens.ttl, refresh, expires_at, claims)
+        return TokenPair(access, self.tokens.ttl, refresh, to_datetime(expires_at), claims)
 
     async def verify_refresh(self, refresh_token: str) -> tuple[RefreshOutcome, str]:
         """Rotate: the presented token is spent and a successor issued (same family and
         absolute expiry). Reuse of a spent token revokes the whole family."""
-        now = _now()
+        now = now_ms()
         h = _hash(refresh_token)
         doc = await self.store.claim_for_rotation(h, now)
         if doc is None:
@@ -104,7 +103,7 @@ class Sessions:
             if doc["expires_at"] <= now:
                 raise Unauthenticated("登录已过期，请重新登录", code="refresh_token_expired")
             rotated_at = doc["rotated_at"]
-            if rotated_at is None or (now - rotated_at).total_seconds() > self.grace:
+            if rotated_at is None or now - rotated_at > self.grace_ms:
                 revoked = await self.store.revoke_family(doc["family"], now)
                 log.warning("refresh token reuse: family %s of %s revoked (%d tokens)",
                             doc["family"], doc["person_id"], revoked)
@@ -121,7 +120,7 @@ class Sessions:
     async def pair_after_refresh(self, outcome: RefreshOutcome, successor: str, level: int,
                                  extra: dict[str, Any] | None = None) -> TokenPair:
         access, claims = self.access(outcome.person_id, outcome.channel, level, extra)
-        return TokenPair(access, self.tokens.ttl, successor, outcome.expires_at, claims)
+        return TokenPair(access, self.tokens.ttl, successor, to_datetime(outcome.expires_at), claims)
 
     async def family_of(self, refresh_token: str) -> dict[str, Any] | None:
         return await self.store.get(_hash(refresh_token))
@@ -132,11 +131,11 @@ class Sessions:
         if refresh_token:
             doc = await self.store.get(_hash(refresh_token))
             if doc is not None and doc["person_id"] == principal.subject:
-                await self.store.revoke_family(doc["family"], _now())
+                await self.store.revoke_family(doc["family"], now_ms())
 
     async def end_all(self, subject: str) -> int:
         """Log out everywhere: every refresh token, and every access token issued until now."""
-        n = await self.store.revoke_person(subject, _now())
+        n = await self.store.revoke_person(subject, now_ms())
         await self.state.void_before(subject, time.time(), self.tokens.ttl + 60)
         return n
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -77,7 +76,7 @@ class PersonStore:
     async def insert(self, doc: dict[str, Any]) -> None:
         await self.persons.insert_one(doc)
 
-    async def update(self, person_id: str, set_: dict[str, Any], now: datetime,
+    async def update(self, person_id: str, set_: dict[str, Any], now: int,
                      max_: dict[str, Any] | None = None, unset: list[str] | None = None) -> dict[str, Any] | None:
         update: dict[str, Any] = {"$set": {**set_, "updated_at": now}}
         if max_:
@@ -90,7 +89,7 @@ class PersonStore:
 
     # -- bindings: claim by _id ------------------------------------------------------------
 
-    async def claim(self, kind: str, key: str, person_id: str, now: datetime, **extra: Any) -> str:
+    async def claim(self, kind: str, key: str, person_id: str, now: int, **extra: Any) -> str:
         """Bind ``key`` to ``person_id``; returns the person it is bound to (maybe another)."""
         coll = self.db[_BINDINGS[kind]]
         try:
@@ -104,7 +103,7 @@ class PersonStore:
         doc = await self.db[_BINDINGS[kind]].find_one({"_id": key})
         return doc["person_id"] if doc else None
 
-    async def move_binding(self, kind: str, key: str, from_person: str, to_person: str, now: datetime) -> bool:
+    async def move_binding(self, kind: str, key: str, from_person: str, to_person: str, now: int) -> bool:
         result = await self.db[_BINDINGS[kind]].update_one(
             {"_id": key, "person_id": from_person}, {"$set": {"person_id": to_person, "at": now}}
         )
@@ -130,7 +129,7 @@ class RefreshTokenStore:
     async def insert(self, doc: dict[str, Any]) -> None:
         await self.coll.insert_one(doc)
 
-    async def claim_for_rotation(self, token_hash: str, now: datetime) -> dict[str, Any] | None:
+    async def claim_for_rotation(self, token_hash: str, now: int) -> dict[str, Any] | None:
         """Mark an active, unexpired token as rotated; None if it was not active."""
         return await self.coll.find_one_and_update(
             {"_id": token_hash, "rotated_at": None, "revoked_at": None, "expires_at": {"$gt": now}},
@@ -141,11 +140,11 @@ class RefreshTokenStore:
     async def get(self, token_hash: str) -> dict[str, Any] | None:
         return await self.coll.find_one({"_id": token_hash})
 
-    async def revoke_family(self, family: str, now: datetime) -> int:
+    async def revoke_family(self, family: str, now: int) -> int:
         result = await self.coll.update_many({"family": family, "revoked_at": None}, {"$set": {"revoked_at": now}})
         return result.modified_count
 
-    async def revoke_person(self, person_id: str, now: datetime) -> int:
+    async def revoke_person(self, person_id: str, now: int) -> int:
         result = await self.coll.update_many({"person_id": person_id, "revoked_at": None},
                                              {"$set": {"revoked_at": now}})
         return result.modified_count

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
+from server.clock import now_ms
 from server.storage.audit import AuditStore
 
 GENESIS = "0" * 64
@@ -37,19 +37,9 @@ class VerifyResult:
     problems: list[str] = field(default_factory=list)
 
 
-def _now_ms() -> datetime:
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)  # MongoDB keeps milliseconds
-
-
 def _canonical(entry: dict[str, Any]) -> bytes:
-    def default(o: Any) -> str:
-        if isinstance(o, datetime):
-            return o.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-        raise TypeError(type(o).__name__)
-
     body = {k: v for k, v in entry.items() if k not in ("_id", "hash")}
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=default).encode()
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
@@ -77,7 +67,7 @@ class AuditTrail:
                 "chain": chain,
                 "seq": (last["seq"] + 1) if last else 1,
                 "prev_hash": last["hash"] if last else GENESIS,
-                "at": _now_ms(),
+                "at": now_ms(),
                 "actor": actor.as_dict(),
                 "action": action,
                 "target": target or {},

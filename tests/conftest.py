@@ -41,3 +41,13 @@ async def app(backends: Backends) -> AsyncIterator[RunningApp]:
     await stop_app(running)
 
 
+
+
+@pytest.fixture(scope="session")
+async def idapp(backends: Backends) -> AsyncIterator[RunningApp]:
+    """An app for identity flows: per-IP limits raised, since every test calls from 127.0.0.1."""
+    running = await start_app(backends, overrides={
+        "sms": {"hourly_sends_per_ip": 10000, "verifies_per_ip_per_minute": 10000, "resend_interval_seconds": 1},
+    })
+    yield running
+    await stop_app(running)

@@ -159,3 +159,73 @@ def production_env(key_file: str) -> dict[str, str]:
         "SUPERAPP_VERIFICATION__PROVIDER": "http",
         "SUPERAPP_VERIFICATION__URL": "http://127.0.0.1:9/verify",
     }
+
+
+def random_phone() -> str:
+    """A phone no other test uses (so per-phone limits never collide)."""
+    import secrets
+
+    return "139" + f"{secrets.randbelow(10**8):08d}"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def latest_sms_code(api: Api, phone: str) -> str:
+    resp = await api.get(f"/api/v1/dev/sms-outbox?phone={phone}")
+    assert resp.status == 200, resp.body
+    return resp.json()["items"][0]["params"]["code"]
+
+
+async def sms_login(api: Api, phone: str | None = None, channel: str = "h5") -> dict[str, Any]:
+    """Log in through the real SMS flow; returns the login response (+ "phone")."""
+    phone = phone or random_phone()
+    resp = await api.post("/api/v1/auth/sms/send", {"phone": phone})
+    assert resp.status == 202, resp.body
+    code = await latest_sms_code(api, phone)
+    resp = await api.post("/api/v1/auth/sms/verify", {"phone": phone, "code": code, "channel": channel})
+    assert resp.status == 200, resp.body
+    return {**resp.json(), "phone": phone}
+
+
+async def wechat_login(api: Api, name: str) -> dict[str, Any]:
+    resp = await api.post("/api/v1/auth/wechat/miniapp", {"code": f"test-{name}"})
+    assert resp.status == 200, resp.body
+    return resp.json()
+
+
+async def verified_person(api: Api, resident: Any, channel: str = "h5") -> dict[str, Any]:
+    """An L2 account for a demo resident (SMS login + real-name); returns tokens + person."""
+    login = await sms_login(api, channel=channel)
+    resp = await api.post("/api/v1/me/realname", {"name": resident.name, "id_number": resident.id_number},
+                          headers=bearer(login["access_token"]))
+    assert resp.status == 200, resp.body
+    body = resp.json()
+    return {**login, "access_token": body["access_token"], "person": body["person"]}
+
+
+def make_id_number(region: str = "440106", birth: str | None = None, seq: int | None = None) -> str:
+    """A valid 18-character ID number (correct check character)."""
+    import random
+
+    from identity.idnumber import check_char
+
+    if birth is None:
+        birth = f"{random.randint(1950, 2005)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}"
+    if seq is None:
+        seq = random.randint(0, 999)
+    first17 = f"{region}{birth}{seq:03d}"
+    return first17 + check_char(first17)
+
+
+async def new_resident(ctx: Any, name: str = "测试居民", **kw: Any) -> Any:
+    """Add a fresh person to the development population registry and return it."""
+    from server.demo import DemoData, DemoResident, load_demo
+
+    id_number = make_id_number(**kw)
+    resident = DemoResident(name=name, id_number=id_number, phone=random_phone(),
+                            gender="男" if int(id_number[16]) % 2 else "女", address="广东省广州市天河区测试路 1 号",
+                            birth_date=f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}")
+    await load_demo(ctx, DemoData(residents=[resident], enterprises=[], staff=[], devices=[], issuers=[]))
+    return resident

@@ -72,7 +72,7 @@ async def test_upsert_set_on_insert_inserts_once_and_never_overwrites(mdb):
     assert await insert_if_absent(mdb, "seed", {"code": "A"}, {"v": 1}) is True
     assert await insert_if_absent(mdb, "seed", {"code": "A"}, {"v": 2}) is False
     doc = await mdb.seed.find_one({"code": "A"})
-    assert doc["v"] == 1 and doc["created_at"].tzinfo is not None
+    assert doc["v"] == 1 and isinstance(doc["created_at"], int)
     assert await mdb.seed.count_documents({}) == 1
 
 
@@ -110,6 +110,47 @@ async def test_datetimes_round_trip_as_aware_utc(mdb):
     await mdb.t.insert_one({"_id": 1, "at": now})
     doc = await mdb.t.find_one({"_id": 1})
     assert doc["at"] == now and doc["at"].utcoffset() == timedelta(0)
+
+
+async def test_epoch_ms_timestamps_through_update_operators(mdb):
+    await mdb.create_collection("ts")
+    await mdb.ts.insert_one({"_id": 1, "at": 1_700_000_000_000, "seen": None})
+    await mdb.ts.update_one({"_id": 1}, {"$set": {"at": 1_800_000_000_123}, "$max": {"hi": 5}})
+    await mdb.ts.update_one({"_id": 1}, {"$max": {"hi": 3}, "$unset": {"seen": ""}})
+    doc = await mdb.ts.find_one({"_id": 1})
+    assert doc == {"_id": 1, "at": 1_800_000_000_123, "hi": 5}
+    assert await mdb.ts.count_documents({"at": {"$gt": 1_799_999_999_999}}) == 1
+
+
+async def test_update_many_and_null_matches_on_inserted_nulls(mdb):
+    await mdb.create_collection("fam")
+    await mdb.fam.insert_many([{"_id": i, "family": "f1" if i < 3 else "f2", "revoked_at": None} for i in range(5)])
+    result = await mdb.fam.update_many({"family": "f1", "revoked_at": None}, {"$set": {"revoked_at": 42}})
+    assert result.modified_count == 3
+    assert len(await mdb.fam.find({"revoked_at": None}).to_list()) == 2
+
+
+async def test_sort_limit_on_a_compound_unique_index(mdb):
+    await mdb.create_collection("chain")
+    await mdb.chain.create_index([("chain", ASCENDING), ("seq", ASCENDING)], unique=True)
+    await mdb.chain.insert_many([{"chain": c, "seq": n} for c in ("a", "b") for n in range(1, 6)])
+    last = await mdb.chain.find({"chain": "a"}).sort("seq", -1).limit(1).to_list()
+    assert last[0]["seq"] == 5
+    with pytest.raises(DuplicateKeyError):
+        await mdb.chain.insert_one({"chain": "a", "seq": 5})
+    page = await mdb.chain.find({"chain": "b", "seq": {"$lt": 4}}, {"_id": 0}).sort("seq", -1).limit(2).to_list()
+    assert page == [{"chain": "b", "seq": 3}, {"chain": "b", "seq": 2}]
+
+
+async def test_claim_by_id_is_exclusive(mdb):
+    await mdb.create_collection("claims")
+    await mdb.claims.insert_one({"_id": "phone-hash", "person_id": "p1"})
+    with pytest.raises(DuplicateKeyError):
+        await mdb.claims.insert_one({"_id": "phone-hash", "person_id": "p2"})
+    moved = await mdb.claims.update_one({"_id": "phone-hash", "person_id": "p1"}, {"$set": {"person_id": "p3"}})
+    assert moved.modified_count == 1
+    await mdb.claims.delete_one({"_id": "phone-hash", "person_id": "p9"})  # not the owner: nothing
+    assert (await mdb.claims.find_one({"_id": "phone-hash"}))["person_id"] == "p3"
 
 
 async def test_unicode_strings_and_nested_documents_are_kept(mdb):

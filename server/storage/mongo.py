@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from pymongo import AsyncMongoClient, IndexModel
@@ -18,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, PyMongoError
 from pymongo.write_concern import WriteConcern
 
+from server.clock import now_ms
 from server.config import Settings
 
 log = logging.getLogger("superapp.storage")
@@ -87,6 +87,6 @@ async def ensure_schema(db: AsyncDatabase, specs: Iterable[CollectionSpec]) -> l
 async def insert_if_absent(db: AsyncDatabase, collection: str, key: dict[str, Any], doc: dict[str, Any]) -> bool:
     """Insert ``doc`` unless a document matching ``key`` exists (idempotent); True if inserted."""
     result = await db[collection].update_one(
-        key, {"$setOnInsert": {**key, **doc, "created_at": datetime.now(timezone.utc)}}, upsert=True
+        key, {"$setOnInsert": {**key, **doc, "created_at": now_ms()}}, upsert=True
     )
     return result.upserted_id is not None

@@ -1,0 +1,73 @@
+"""Every registered endpoint answers bad input with a clear 4xx problem+json:
+malformed JSON, wrong JSON type, oversized body, missing or wrong-channel token.
+New endpoints are covered automatically: the routes are read from the app."""
+from __future__ import annotations
+
+import pytest
+
+from server.http.openapi import handler_operations, path_template
+from tests.support import assert_problem, bearer, new_resident, verified_person, wechat_login
+
+SAMPLE_PATH_VALUES = "nonexistent"
+
+
+def operations(app):
+    for spec in app.runner.app.api_routes:
+        template, params = path_template(spec.regex.pattern)
+        path = template
+        for p in params:
+            path = path.replace("{" + p + "}", SAMPLE_PATH_VALUES)
+        for method, op in handler_operations(spec.handler_class).items():
+            yield method.upper(), path.replace("/?", ""), op
+
+
+@pytest.fixture(scope="module")
+async def tokens(idapp):
+    resident = await new_resident(idapp.ctx)
+    person = await verified_person(idapp.api, resident)
+    face = await idapp.api.post("/api/v1/me/face", {"evidence": "dev-face-pass"},
+                                headers=bearer(person["access_token"]))
+    wx = await wechat_login(idapp.api, "every-endpoint")
+    return {"h5": face.json()["access_token"], "miniapp": wx["access_token"]}
+
+
+def token_for(op, tokens):
+    if op.auth is None:
+        return {}
+    for channel in ("h5", "miniapp"):
+        if channel in op.auth:
+            return bearer(tokens[channel])
+    pytest.skip(f"no test token for channels {sorted(op.auth)} yet")
+
+
+async def test_every_body_endpoint_rejects_malformed_wrong_type_and_oversized(idapp, tokens):
+    checked = 0
+    for method, path, op in operations(idapp):
+        if op is None or op.body is None:
+            continue
+        if op.auth is not None and not ({"h5", "miniapp"} & op.auth):
+            continue
+        h = {**token_for(op, tokens), "Content-Type": "application/json"}
+        resp = await idapp.api.request(method, path, body="{not json", headers=h)
+        assert resp.status in (400, 404), (method, path, resp.status, resp.body)
+        if resp.status == 400:
+            assert_problem(resp, 400, "malformed_json")
+            assert_problem(await idapp.api.request(method, path, body="[1, 2]", headers=h), 400, "validation_failed")
+        assert_problem(await idapp.api.request(method, path, body="x" * 3_000_000, headers=h), 413,
+                       "payload_too_large")
+        checked += 1
+    assert checked >= 8
+
+
+async def test_every_authenticated_endpoint_needs_a_token_of_its_channel(idapp, tokens):
+    checked = 0
+    for method, path, op in operations(idapp):
+        if op is None or op.auth is None:
+            continue
+        assert_problem(await idapp.api.request(method, path, json={}), 401, "token_missing")
+        wrong = [c for c in ("h5", "miniapp") if c not in op.auth]
+        if wrong:
+            assert_problem(await idapp.api.request(method, path, json={}, headers=bearer(tokens[wrong[0]])),
+                           401, "token_wrong_audience")
+        checked += 1
+    assert checked >= 8
