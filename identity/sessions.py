@@ -20,6 +20,15 @@ log = logging.getLogger("superapp.sessions")
 
 
 @dataclass(frozen=True)
+class Acting:
+    """A person acting for an enterprise, as checked against the authorisation now."""
+
+    enterprise_id: str
+    role: str  # admin (the legal representative) / agent (经办人)
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: the subject of a verified, unrevoked access token."""
 
@@ -29,6 +38,7 @@ class Principal:
     jti: str
     exp: int
     claims: dict[str, Any] = field(default_factory=dict)
+    acting: Acting | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 import tornado.web
 from tornado.web import URLSpec
 
+from identity import enterprise_views
 from identity import views as identity_views
 from server import dev
 from server.context import AppContext
@@ -20,7 +21,7 @@ access_log = logging.getLogger("superapp.access")
 
 def api_routes(ctx: AppContext) -> list[URLSpec]:
     """Every route of the product; dev routes only when dev endpoints are on."""
-    routes: list[URLSpec] = [*system.routes(), *identity_views.routes()]
+    routes: list[URLSpec] = [*system.routes(), *identity_views.routes(), *enterprise_views.routes()]
     if ctx.settings.dev_endpoints:
         routes += dev.routes()
     return routes

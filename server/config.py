@@ -164,6 +164,13 @@ class VerificationConfig(_Section):
     timeout_seconds: float = Field(5.0, gt=0, le=60)
 
 
+class RegistryConfig(_Section):
+    provider: Literal["dev", "http"] = "dev"
+    url: str = ""
+    token: str = ""
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+
 class DevConfig(_Section):
     endpoints: bool | None = None
     load_demo_data: bool | None = None
@@ -191,6 +198,7 @@ class Settings(_Section):
     wechat: WeChatConfig
     sms: SmsConfig = SmsConfig()
     verification: VerificationConfig = VerificationConfig()
+    registry: RegistryConfig = RegistryConfig()
     dev: DevConfig = DevConfig()
     log: LogConfig = LogConfig()
     # Where relative paths (data_dir, demo_dir) are resolved from; not a config key.
@@ -327,6 +335,8 @@ def check_production(s: Settings) -> None:
         raise ConfigError("sms.sender", "production needs sender = \"http\" with sms.gateway_url")
     if s.verification.provider != "http" or not s.verification.url:
         raise ConfigError("verification.provider", "production needs provider = \"http\" with verification.url")
+    if s.registry.provider != "http" or not s.registry.url:
+        raise ConfigError("registry.provider", "production needs provider = \"http\" with registry.url")
     if s.dev.endpoints:
         raise ConfigError("dev.endpoints", "dev endpoints must be off in production")
     if s.dev.load_demo_data:

@@ -10,10 +10,13 @@ import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from identity.enterprises import EnterpriseService
+from identity.registry import DevEnterpriseRegistry, EnterpriseRegistry, HttpEnterpriseRegistry
 from identity.service import IdentityService
 from identity.sessions import Sessions
 from identity.sms import DevOutboxSender, HttpSmsSender, SmsCodes, SmsSender
-from identity.storage import AttemptCounter, PersonStore, RefreshTokenStore, RegistryStore, SessionState, SmsCodeStore
+from identity.storage import (AttemptCounter, EnterpriseStore, PersonStore, RefreshTokenStore, RegistryStore,
+                              SessionState, SmsCodeStore)
 from identity.tokens import AccessTokens, load_signing_keys
 from identity.verification import DevRegistryProvider, HttpVerificationProvider, VerificationProvider
 from identity.wechat import WeChatGateway
@@ -42,6 +45,7 @@ class AppContext:
     sessions: Sessions
     wechat: WeChatGateway
     identity: IdentityService
+    enterprises: EnterpriseService
     sms_outbox: DevOutboxSender | None
     demo: "DemoData | None" = None
     started_at: float = field(default_factory=time.time)
@@ -93,11 +97,17 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
     wechat = WeChatGateway(wechat_base_url, s.wechat.appid, s.wechat.secret, redis_url, s.redis.key_prefix,
                            executor, s.wechat.timeout_seconds)
     audit = AuditTrail(AuditStore(db))
+    persons = PersonStore(db)
     identity = IdentityService(
-        PersonStore(db), sessions, SmsCodes(sms_store, sender, pii, s.sms), wechat, verifier, audit, pii,
+        persons, sessions, SmsCodes(sms_store, sender, pii, s.sms), wechat, verifier, audit, pii,
         AttemptCounter(redis, keys),
     )
+    registry: EnterpriseRegistry = (
+        DevEnterpriseRegistry(RegistryStore(db)) if s.registry.provider == "dev"
+        else HttpEnterpriseRegistry(s.registry.url, s.registry.token, pii, s.registry.timeout_seconds)
+    )
+    enterprises = EnterpriseService(EnterpriseStore(db), persons, registry, audit, pii, sessions)
     return AppContext(
         settings=s, mongo=mongo, db=db, redis=redis, keys=keys, pii=pii, executor=executor, audit=audit,
-        sessions=sessions, wechat=wechat, identity=identity, sms_outbox=outbox,
+        sessions=sessions, wechat=wechat, identity=identity, enterprises=enterprises, sms_outbox=outbox,
     )

@@ -149,6 +149,8 @@ class BaseHandler(tornado.web.RequestHandler):
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("请先登录", code="token_missing")
         principal = await self.ctx.sessions.authenticate(token.strip(), channels)
+        if "act" in principal.claims:  # acting for an enterprise: re-checked on every request
+            principal = await self.ctx.enterprises.resolve_acting(principal)
         if principal.level < min_level:
             from identity.service import require_level
 
