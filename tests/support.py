@@ -158,6 +158,8 @@ def production_env(key_file: str) -> dict[str, str]:
         "SUPERAPP_SMS__GATEWAY_URL": "http://127.0.0.1:9/sms",
         "SUPERAPP_VERIFICATION__PROVIDER": "http",
         "SUPERAPP_VERIFICATION__URL": "http://127.0.0.1:9/verify",
+        "SUPERAPP_REGISTRY__PROVIDER": "http",
+        "SUPERAPP_REGISTRY__URL": "http://127.0.0.1:9/registry",
     }
 
 
@@ -229,3 +231,27 @@ async def new_resident(ctx: Any, name: str = "测试居民", **kw: Any) -> Any:
                             birth_date=f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}")
     await load_demo(ctx, DemoData(residents=[resident], enterprises=[], staff=[], devices=[], issuers=[]))
     return resident
+
+
+def make_uscc(prefix: str = "91440106") -> str:
+    """A valid unified social credit code (both check characters right)."""
+    import random
+
+    from identity.uscc import ALPHABET, check_char, organisation_check
+
+    body = "".join(random.choice(ALPHABET) for _ in range(8))
+    first17 = prefix + body + organisation_check(body)
+    return first17 + check_char(first17)
+
+
+async def new_enterprise(ctx: Any, representative: Any, name: str | None = None, prefix: str = "91440106") -> Any:
+    """Add an enterprise whose legal representative is ``representative`` to the dev registry."""
+    from server.demo import DemoData, DemoEnterprise, DemoLegalRep, load_demo
+
+    uscc = make_uscc(prefix)
+    enterprise = DemoEnterprise(
+        uscc=uscc, name=name or f"广州市测试{uscc[-6:]}有限公司", type="有限责任公司",
+        legal_representative=DemoLegalRep(name=representative.name, id_number=representative.id_number),
+        address="广东省广州市天河区测试路 2 号", established="2020-01-01")
+    await load_demo(ctx, DemoData(residents=[], enterprises=[enterprise], staff=[], devices=[], issuers=[]))
+    return enterprise

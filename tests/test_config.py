@@ -101,6 +101,7 @@ def test_production_with_real_servers_and_secrets_starts_clean():
         ({"SUPERAPP_TOKENS__SIGNING_KEY_FILES": "config/demo/token-signing-key.pem"}, "tokens.signing_key_files"),
         ({"SUPERAPP_SMS__SENDER": "dev"}, "sms.sender"),
         ({"SUPERAPP_VERIFICATION__PROVIDER": None}, "verification.provider"),
+        ({"SUPERAPP_REGISTRY__URL": None}, "registry.provider"),
         ({"SUPERAPP_DEV__ENDPOINTS": "true"}, "dev.endpoints"),
         ({"SUPERAPP_DEV__LOAD_DEMO_DATA": "true"}, "dev.load_demo_data"),
     ],
