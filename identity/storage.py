@@ -199,6 +199,37 @@ class EnterpriseStore:
         await self.claims.delete_one({"_id": f"{enterprise_id}:{person_id}", "agent_id": agent_id})
 
 
+class StaffStore:
+    def __init__(self, db: AsyncDatabase):
+        self.coll = db[STAFF.name]
+
+    async def get(self, username: str) -> dict[str, Any] | None:
+        return await self.coll.find_one({"username": username})
+
+
+class DeviceStore:
+    def __init__(self, db: AsyncDatabase):
+        self.coll = db[DEVICES.name]
+
+    async def get(self, device_id: str) -> dict[str, Any] | None:
+        return await self.coll.find_one({"device_id": device_id})
+
+    async def insert(self, doc: dict[str, Any]) -> bool:
+        try:
+            await self.coll.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def all(self) -> list[dict[str, Any]]:
+        return await self.coll.find({}).sort("device_id", 1).to_list()
+
+    async def set_status(self, device_id: str, status: str, now: int) -> dict[str, Any] | None:
+        return await self.coll.find_one_and_update({"device_id": device_id},
+                                                   {"$set": {"status": status, "updated_at": now}},
+                                                   return_document=ReturnDocument.AFTER)
+
+
 class RefreshTokenStore:
     """Refresh tokens, stored by the SHA-256 of the token; one family per login."""
 
@@ -230,7 +261,7 @@ class RefreshTokenStore:
 
 
 class AttemptCounter:
-    """Counts attempts of something per subject and day (e.g. real-name tries)."""
+    """Counts attempts of something per subject (e.g. real-name tries a day, login failures)."""
 
     def __init__(self, redis: aioredis.Redis, keys: Keys):
         self.redis = redis
@@ -238,6 +269,20 @@ class AttemptCounter:
 
     async def add(self, what: str, subject: str, day: str) -> int:
         return await count_in_window(self.redis, self.keys("attempts", what, subject, day), 2 * 86400)
+
+    async def add_window(self, what: str, subject: str, ttl: int) -> int:
+        return await count_in_window(self.redis, self.keys("attempts", what, subject), ttl)
+
+    async def peek(self, what: str, subject: str) -> int:
+        value = await self.redis.get(self.keys("attempts", what, subject))
+        return int(value) if value else 0
+
+    async def reset(self, what: str, subject: str) -> None:
+        await self.redis.delete(self.keys("attempts", what, subject))
+
+    async def first_use(self, what: str, token: str, ttl: int) -> bool:
+        """True the first time ``token`` is seen within ``ttl`` seconds (one-time codes, jti)."""
+        return bool(await self.redis.set(self.keys("used", what, token), b"1", ex=ttl, nx=True))
 
 
 class SessionState:

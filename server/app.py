@@ -9,9 +9,9 @@ from typing import Any
 import tornado.web
 from tornado.web import URLSpec
 
-from identity import enterprise_views
+from identity import code_views, enterprise_views
 from identity import views as identity_views
-from server import dev
+from server import dev, kiosk_views
 from server.context import AppContext
 from server.http import system
 from server.http.base import NotFoundHandler, request_id_of
@@ -21,7 +21,10 @@ access_log = logging.getLogger("superapp.access")
 
 def api_routes(ctx: AppContext) -> list[URLSpec]:
     """Every route of the product; dev routes only when dev endpoints are on."""
-    routes: list[URLSpec] = [*system.routes(), *identity_views.routes(), *enterprise_views.routes()]
+    routes: list[URLSpec] = [
+        *system.routes(), *identity_views.routes(), *enterprise_views.routes(), *code_views.routes(),
+        *kiosk_views.routes(),
+    ]
     if ctx.settings.dev_endpoints:
         routes += dev.routes()
     return routes

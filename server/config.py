@@ -29,6 +29,7 @@ DEV_SECRETS = {
     "wechat.secret": "dev-only-wechat-secret",
 }
 DEMO_TOKEN_KEY_FILE = "config/demo/token-signing-key.pem"
+DEMO_CODE_KEY_FILE = "config/demo/code-signing-key.pem"
 
 
 class ConfigError(Exception):
@@ -130,6 +131,21 @@ class TokensConfig(_Section):
         return _list_from_env(v)
 
 
+class CodesConfig(_Section):
+    ttl_seconds: int = Field(60, ge=10, le=600)
+    refresh_after_seconds: int = Field(45, ge=5, le=600)
+    leeway_seconds: int = Field(5, ge=0, le=60)
+    short_codes: bool = True
+    consent_ttl_seconds: int = Field(300, ge=30, le=3600)
+    signing_key_files: list[str] = Field(min_length=1)
+    device_assertion_audience: str = Field("superapp-device-token", min_length=1)
+
+    @field_validator("signing_key_files", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return _list_from_env(v)
+
+
 class WeChatConfig(_Section):
     appid: str = Field(pattern=r"^wx[0-9a-zA-Z]{16}$")
     secret: str = Field(min_length=1)
@@ -195,6 +211,7 @@ class Settings(_Section):
     embedded: EmbeddedConfig = EmbeddedConfig()
     security: SecurityConfig
     tokens: TokensConfig
+    codes: CodesConfig
     wechat: WeChatConfig
     sms: SmsConfig = SmsConfig()
     verification: VerificationConfig = VerificationConfig()
@@ -329,6 +346,8 @@ def check_production(s: Settings) -> None:
     if any(Path(s.path(f)).resolve() == (s.root / DEMO_TOKEN_KEY_FILE).resolve()
            for f in s.tokens.signing_key_files):
         raise ConfigError("tokens.signing_key_files", "includes the public demo key; use your own key files")
+    if any(Path(s.path(f)).resolve() == (s.root / DEMO_CODE_KEY_FILE).resolve() for f in s.codes.signing_key_files):
+        raise ConfigError("codes.signing_key_files", "includes the public demo key; use your own key files")
     if not s.wechat.api_base_url:
         raise ConfigError("wechat.api_base_url", "production needs the WeChat API (https://api.weixin.qq.com)")
     if s.sms.sender != "http" or not s.sms.gateway_url:

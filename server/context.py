@@ -10,20 +10,29 @@ import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from identity.code_service import CodeService
+from identity.code_storage import CodeStore
+from identity.codes import CodeKeys, kid_of
+from identity.consent import ConsentService
+from identity.devices import DeviceService
 from identity.enterprises import EnterpriseService
+from identity.items import ItemCatalog
+from identity.staff import StaffService
 from identity.registry import DevEnterpriseRegistry, EnterpriseRegistry, HttpEnterpriseRegistry
 from identity.service import IdentityService
 from identity.sessions import Sessions
 from identity.sms import DevOutboxSender, HttpSmsSender, SmsCodes, SmsSender
-from identity.storage import (AttemptCounter, EnterpriseStore, PersonStore, RefreshTokenStore, RegistryStore,
-                              SessionState, SmsCodeStore)
+from identity.storage import (AttemptCounter, DeviceStore, EnterpriseStore, PersonStore, RefreshTokenStore,
+                              RegistryStore, SessionState, SmsCodeStore, StaffStore)
 from identity.tokens import AccessTokens, load_signing_keys
 from identity.verification import DevRegistryProvider, HttpVerificationProvider, VerificationProvider
 from identity.wechat import WeChatGateway
 from server.audit import AuditTrail
-from server.config import DEMO_TOKEN_KEY_FILE, Settings
+from server.config import DEMO_CODE_KEY_FILE, DEMO_TOKEN_KEY_FILE, Settings
+from server.events import EventHub
 from server.keys import thumbprint
 from server.pii import PiiCipher
+from server.recorder import ScanRecorder
 from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
 from server.storage.audit import AuditStore
@@ -46,6 +55,13 @@ class AppContext:
     wechat: WeChatGateway
     identity: IdentityService
     enterprises: EnterpriseService
+    items: ItemCatalog
+    codes: CodeService
+    consents: ConsentService
+    devices: DeviceService
+    staff: StaffService
+    events: EventHub
+    recorder: ScanRecorder
     sms_outbox: DevOutboxSender | None
     demo: "DemoData | None" = None
     started_at: float = field(default_factory=time.time)
@@ -57,17 +73,23 @@ class AppContext:
         await self.mongo.close()
 
 
-def _demo_token_thumbprints(settings: Settings) -> list[str]:
-    """Production refuses the public demo signing key, wherever the file is copied to."""
-    if settings.is_dev:
-        return []
+def _demo_public_key(settings: Settings, relative: str):  # noqa: ANN202
+    """The public half of a committed demo key, which production refuses under any file name."""
     from cryptography.hazmat.primitives import serialization
 
-    path = settings.root / DEMO_TOKEN_KEY_FILE
-    if not path.exists():
+    path = settings.root / relative
+    if settings.is_dev or not path.exists():
+        return None
+    return serialization.load_pem_private_key(path.read_bytes(), password=None).public_key()
+
+
+def _demo_token_thumbprints(settings: Settings) -> list[str]:
+    from cryptography.hazmat.primitives import serialization
+
+    key = _demo_public_key(settings, DEMO_TOKEN_KEY_FILE)
+    if key is None:
         return []
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return [thumbprint(pem.decode())]
 
 
@@ -106,8 +128,20 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
         DevEnterpriseRegistry(RegistryStore(db)) if s.registry.provider == "dev"
         else HttpEnterpriseRegistry(s.registry.url, s.registry.token, pii, s.registry.timeout_seconds)
     )
-    enterprises = EnterpriseService(EnterpriseStore(db), persons, registry, audit, pii, sessions)
+    enterprise_store = EnterpriseStore(db)
+    enterprises = EnterpriseService(enterprise_store, persons, registry, audit, pii, sessions)
+    demo_code_key = _demo_public_key(s, DEMO_CODE_KEY_FILE)
+    code_keys = CodeKeys.load([s.path(f) for f in s.codes.signing_key_files],
+                              forbidden=[kid_of(demo_code_key)] if demo_code_key is not None else [])
+    items = ItemCatalog()
+    code_store = CodeStore(redis, keys, db)
+    attempts = AttemptCounter(redis, keys)
     return AppContext(
         settings=s, mongo=mongo, db=db, redis=redis, keys=keys, pii=pii, executor=executor, audit=audit,
-        sessions=sessions, wechat=wechat, identity=identity, enterprises=enterprises, sms_outbox=outbox,
+        sessions=sessions, wechat=wechat, identity=identity, enterprises=enterprises, items=items,
+        codes=CodeService(code_keys, code_store, persons, enterprises, enterprise_store, items, audit, s.codes),
+        consents=ConsentService(code_store, persons, enterprise_store, items, audit, pii, s.codes),
+        devices=DeviceService(DeviceStore(db), code_store, sessions, attempts, audit, s.codes.device_assertion_audience),
+        staff=StaffService(StaffStore(db), sessions, attempts, pii, audit),
+        events=EventHub(redis, keys), recorder=ScanRecorder(code_store, audit), sms_outbox=outbox,
     )

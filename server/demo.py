@@ -82,6 +82,7 @@ class DemoDevice(_Item):
     location: str
     department: str
     scopes: list[str]
+    items: list[str] = []
     private_key_pem: str
 
 
@@ -200,6 +201,7 @@ async def load_demo(ctx: "AppContext", data: DemoData) -> dict[str, int]:
                 "location": d.location,
                 "department": d.department,
                 "scopes": d.scopes,
+                "items": d.items,
                 "public_key_pem": pub,
                 "key_thumbprint": thumbprint(pub),
                 "status": "active",

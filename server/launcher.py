@@ -103,6 +103,10 @@ class Runner:
             if found:
                 raise ConfigError("dev.demo_dir", "public demo keys are registered in production: " + ", ".join(found))
 
+        await ctx.devices.sync_cache()
+        await ctx.events.start()
+        await ctx.recorder.start()
+
         self.app = make_app(ctx, self.extra_routes)
         self.server = tornado.httpserver.HTTPServer(
             self.app,
@@ -123,6 +127,8 @@ class Runner:
         grace = self.settings.http.shutdown_grace_seconds
         if self.server is not None:
             self.server.stop()
+            if self.ctx is not None:
+                self.ctx.events.close_streams()  # event streams end; other requests may finish
             loop = asyncio.get_running_loop()
             deadline = loop.time() + grace
             while self.app is not None and self.app.inflight > 0 and loop.time() < deadline:
@@ -135,6 +141,8 @@ class Runner:
                 pass
             self.server = None
         if self.ctx is not None:
+            await self.ctx.recorder.stop()
+            await self.ctx.events.stop()
             await self.ctx.close()
             self.ctx = None
         for fake in self._fakes:

@@ -144,11 +144,10 @@ class BaseHandler(tornado.web.RequestHandler):
 
     async def authenticate(self, channels: frozenset[str], min_level: int = 0) -> "Principal":
         """The caller's verified, unrevoked access token for one of ``channels``."""
-        header = self.request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = self.bearer_token()
+        if not token:
             raise Unauthenticated("请先登录", code="token_missing")
-        principal = await self.ctx.sessions.authenticate(token.strip(), channels)
+        principal = await self.ctx.sessions.authenticate(token, channels)
         if "act" in principal.claims:  # acting for an enterprise: re-checked on every request
             principal = await self.ctx.enterprises.resolve_acting(principal)
         if principal.level < min_level:
@@ -156,6 +155,10 @@ class BaseHandler(tornado.web.RequestHandler):
 
             require_level(principal, min_level)
         return principal
+
+    def bearer_token(self) -> str:
+        scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else ""
 
     @property
     def client_ip(self) -> str:

@@ -84,14 +84,19 @@ def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str) -> dic
 
     problem_ref = ref(Problem, "serialization")
     paths: dict[str, Any] = {}
+    used_ids: dict[str, int] = {}
     for spec in routes:
         template, params = path_template(spec.regex.pattern)
         item: dict[str, Any] = {}
         for method, op in handler_operations(spec.handler_class).items():
             doc = (getattr(spec.handler_class, method).__doc__ or "").strip()
             op = op or Operation(summary=doc.splitlines()[0] if doc else f"{method.upper()} {template}")
+            op_id = f"{spec.handler_class.__name__}.{method}"
+            used_ids[op_id] = used_ids.get(op_id, 0) + 1
+            if used_ids[op_id] > 1:  # one handler serving several routes
+                op_id += f"_{used_ids[op_id]}"
             entry: dict[str, Any] = {
-                "operationId": f"{spec.handler_class.__name__}.{method}",
+                "operationId": op_id,
                 "summary": op.summary,
                 "tags": list(op.tags) or ["misc"],
                 "parameters": [

@@ -1,0 +1,190 @@
+"""Storage of service codes, scans and consents.
+
+Hot path (a scan) touches Redis only, in one round trip (a Lua script): the device is
+active, the code's reference is known, the holder has not revoked their codes, the code
+was not used before (then it is marked used), the scan is appended to a Redis stream and
+the holder is told through pub/sub. A recorder moves the stream into MongoDB
+(``code_scans``, the holder's 用码记录).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from server.storage.mongo import CollectionSpec
+from server.storage.redis import Keys
+
+CODE_SCANS = CollectionSpec(
+    "code_scans", (IndexModel([("holder", ASCENDING), ("at", DESCENDING)]), IndexModel([("notify", ASCENDING)]))
+)
+CONSENTS = CollectionSpec(
+    "consents", (IndexModel([("notify", ASCENDING), ("state", ASCENDING)]), IndexModel([("scan_id", ASCENDING)]))
+)
+COLLECTIONS = [CODE_SCANS, CONSENTS]
+
+SCAN_STREAM = "scans"
+RECORDER_GROUP = "recorder"
+
+_SCAN_LUA = """
+local name, loc, dept = ARGV[6], ARGV[7], ARGV[8]
+if ARGV[4] == 'device' then
+  local d = redis.call('HMGET', KEYS[3], 'status', 'name', 'location', 'department', 'scopes')
+  if d[1] ~= 'active' then return {'device_inactive'} end
+  if not d[5] or not string.find(d[5], '"scan"', 1, true) then return {'device_scope'} end
+  name, loc, dept = d[2], d[3], d[4]
+end
+local r = redis.call('HMGET', KEYS[1], 'holder', 'iat', 'name', 'level', 'notify', 'items', 'type')
+if not r[1] then return {'unknown'} end
+local void = redis.call('GET', ARGV[9] .. 'codes-void-before:' .. r[1])
+if void and tonumber(r[2]) < tonumber(void) then return {'revoked'} end
+if not redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[2]) then return {'replayed'} end
+redis.call('HSET', KEYS[5], 'holder', r[1], 'notify', r[5], 'type', r[7], 'actor_type', ARGV[4],
+  'actor_id', ARGV[5], 'actor_name', name, 'location', loc, 'department', dept, 'at', ARGV[1],
+  'items', r[6], 'name', r[3], 'level', r[4])
+redis.call('EXPIRE', KEYS[5], ARGV[10])
+redis.call('XADD', KEYS[4], '*', 'scan_id', ARGV[3], 'holder', r[1], 'notify', r[5], 'actor_type', ARGV[4],
+  'actor_id', ARGV[5], 'actor_name', name, 'location', loc, 'department', dept, 'at', ARGV[1], 'mode', ARGV[11])
+redis.call('PUBLISH', ARGV[9] .. 'events:person:' .. r[5], cjson.encode({type = 'code.scanned', scan_id = ARGV[3],
+  by = name, location = loc, department = dept, at = tonumber(ARGV[1])}))
+return {'ok', r[7], r[3], r[4], r[6]}
+"""
+
+
+class CodeStore:
+    def __init__(self, redis: aioredis.Redis, keys: Keys, db: AsyncDatabase):
+        self.redis = redis
+        self.keys = keys
+        self.scans = db[CODE_SCANS.name]
+        self.consents = db[CONSENTS.name]
+        self._scan = redis.register_script(_SCAN_LUA)
+
+    # -- issuing ----------------------------------------------------------------------------
+
+    async def put_code(self, ref: str, record: dict[str, str], ttl_ms: int, short: str | None) -> bool:
+        """Store the reference (and claim the short code); False if the short code is taken."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if short is not None:
+                pipe.set(self.keys("code-short", short), ref.encode(), px=ttl_ms, nx=True)
+            pipe.hset(self.keys("code", ref), mapping=record)
+            pipe.pexpire(self.keys("code", ref), ttl_ms)
+            results = await pipe.execute()
+        if short is not None and not results[0]:
+            await self.redis.delete(self.keys("code", ref))
+            return False
+        return True
+
+    async def code_record(self, ref: str) -> dict[str, str]:
+        raw = await self.redis.hgetall(self.keys("code", ref))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    async def ref_of_short(self, short: str) -> str | None:
+        ref = await self.redis.get(self.keys("code-short", short))
+        return ref.decode() if ref else None
+
+    async def void_codes_before(self, holder: str, now_ms: int, ttl_ms: int) -> None:
+        await self.redis.set(self.keys("codes-void-before", holder), str(now_ms).encode(), px=ttl_ms)
+
+    # -- scanning (hot path) ---------------------------------------------------------------------
+
+    async def scan(self, ref: str, scan_id: str, now_ms: int, used_ttl_ms: int, actor: dict[str, str],
+                   scan_ttl_s: int, mode: str = "online") -> list[str]:
+        result = await self._scan(
+            keys=[self.keys("code", ref), self.keys("code-used", ref), self.keys("device", actor["id"]),
+                  self.keys(SCAN_STREAM), self.keys("scan", scan_id)],
+            args=[now_ms, used_ttl_ms, scan_id, actor["type"], actor["id"], actor.get("name", ""),
+                  actor.get("location", ""), actor.get("department", ""), self.keys.prefix, scan_ttl_s, mode],
+        )
+        return [r.decode() if isinstance(r, bytes) else str(r) for r in result]
+
+    async def scan_record(self, scan_id: str) -> dict[str, str]:
+        raw = await self.redis.hgetall(self.keys("scan", scan_id))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    # -- devices (cache of the registry, read on the hot path) -------------------------------------
+
+    async def cache_device(self, device: dict[str, Any]) -> None:
+        await self.redis.hset(self.keys("device", device["device_id"]), mapping={
+            "status": device["status"], "name": device["name"], "location": device["location"],
+            "department": device["department"], "scopes": json.dumps(device["scopes"]),
+            "items": json.dumps(device.get("items", [])),
+        })
+
+    async def cached_device(self, device_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.hgetall(self.keys("device", device_id))
+        if not raw:
+            return None
+        d = {k.decode(): v.decode() for k, v in raw.items()}
+        return {**d, "device_id": device_id, "scopes": json.loads(d["scopes"]), "items": json.loads(d["items"])}
+
+    async def publish(self, audience: str, event: dict[str, Any]) -> None:
+        """Tell a live listener (``person:<id>``, ``device:<id>``, ``staff:<username>``)."""
+        await self.redis.publish(self.keys("events", audience), json.dumps(event, ensure_ascii=False).encode())
+
+    # -- the recorder: stream -> MongoDB ------------------------------------------------------------
+
+    async def ensure_recorder_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(self.keys(SCAN_STREAM), RECORDER_GROUP, id="0", mkstream=True)
+        except aioredis.ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+
+    async def read_scans(self, consumer: str, count: int, block_ms: int) -> list[tuple[str, dict[str, str]]]:
+        stream = self.keys(SCAN_STREAM)
+        # first anything left pending by a dead consumer for 30 s, then new entries
+        _, claimed, *_ = await self.redis.xautoclaim(stream, RECORDER_GROUP, consumer, min_idle_time=30_000,
+                                                     start_id="0-0", count=count)
+        entries = claimed or []
+        if not entries:
+            got = await self.redis.xreadgroup(RECORDER_GROUP, consumer, {stream: ">"}, count=count, block=block_ms)
+            entries = got[0][1] if got else []
+        return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in entries if f]
+
+    async def record_scan(self, doc: dict[str, Any]) -> bool:
+        """False if this scan was recorded before (a redelivery)."""
+        try:
+            await self.scans.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def ack_scans(self, ids: list[str]) -> None:
+        stream = self.keys(SCAN_STREAM)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(stream, RECORDER_GROUP, *ids)
+            pipe.xdel(stream, *ids)
+            await pipe.execute()
+
+    async def history(self, holder: str, limit: int, before: int | None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"holder": holder}
+        if before is not None:
+            query["at"] = {"$lt": before}
+        return await self.scans.find(query).sort("at", DESCENDING).limit(limit).to_list()
+
+    async def set_scan_purpose(self, scan_id: str, purpose: str) -> None:
+        await self.scans.update_one({"_id": scan_id}, {"$set": {"purpose": purpose}})
+
+    # -- consents -------------------------------------------------------------------------------------
+
+    async def insert_consent(self, doc: dict[str, Any]) -> None:
+        await self.consents.insert_one(doc)
+
+    async def consent(self, consent_id: str) -> dict[str, Any] | None:
+        return await self.consents.find_one({"_id": consent_id})
+
+    async def consents_for(self, person_id: str, state: str | None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"notify": person_id}
+        if state:
+            query["state"] = state
+        return await self.consents.find(query).sort("created_at", DESCENDING).limit(100).to_list()
+
+    async def update_consent(self, consent_id: str, version: int, set_: dict[str, Any]) -> dict[str, Any] | None:
+        return await self.consents.find_one_and_update(
+            {"_id": consent_id, "version": version}, {"$set": set_, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )

@@ -1,0 +1,68 @@
+"""Moves scans from the Redis stream (written on the hot path) into MongoDB, where they
+form the holder's 用码记录, and writes one audit entry per scan to the holder's chain.
+
+Every process runs one recorder in the same consumer group; an entry left pending by a
+process that died is claimed by another after 30 s. A redelivered scan is recognised by
+its id and not recorded twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+
+from identity.code_service import scan_entry_to_doc
+from identity.code_storage import CodeStore
+from identity.enterprises import enterprise_chain
+from identity.service import person_chain
+from server.audit import Actor, AuditTrail
+
+log = logging.getLogger("superapp.recorder")
+
+
+class ScanRecorder:
+    def __init__(self, store: CodeStore, audit: AuditTrail, block_ms: int = 500):
+        self.store = store
+        self.audit = audit
+        self.block_ms = block_ms
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.store.ensure_recorder_group()
+        self._task = asyncio.create_task(self._run(), name="scan-recorder")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.drain_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep recording; the entries stay pending
+                log.exception("scan recorder error")
+                await asyncio.sleep(1)
+
+    async def drain_once(self) -> int:
+        entries = await self.store.read_scans(self.consumer, 100, self.block_ms)
+        if not entries:
+            return 0
+        for entry_id, fields in entries:
+            doc = scan_entry_to_doc(entry_id, fields)
+            if await self.store.record_scan(doc):
+                kind, ident = doc["holder"].split(":", 1)
+                chain = person_chain(ident) if kind == "person" else enterprise_chain(ident)
+                await self.audit.record(chain, Actor(doc["actor"]["type"], doc["actor"]["id"]), "code.scanned",
+                                        target={"type": kind, "id": ident}, channel="kiosk",
+                                        details={"scan_id": doc["_id"], "by": doc["actor"]["name"],
+                                                 "location": doc["location"], "mode": doc["mode"]})
+        await self.store.ack_scans([i for i, _ in entries])
+        return len(entries)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
