@@ -145,9 +145,10 @@ def write_ec_key(path) -> str:  # noqa: ANN001
     return str(path)
 
 
-def production_env(key_file: str) -> dict[str, str]:
+def production_env(key_file: str, code_key_file: str) -> dict[str, str]:
     """Everything production mode needs except MONGODB_URI / REDIS_URL."""
     return {
+        "SUPERAPP_CODES__SIGNING_KEY_FILES": code_key_file,
         "SUPERAPP_ENV": "production",
         "SUPERAPP_SECURITY__PII_ENCRYPTION_KEY": "cHJvZC1waWkta2V5LTMyLWJ5dGVzLWxvbmctLS0tLS0=",
         "SUPERAPP_SECURITY__BLIND_INDEX_KEY": "cHJvZC1ibGluZC1pbmRleC0zMi1ieXRlcy0tLS0tLS0=",
@@ -255,3 +256,83 @@ async def new_enterprise(ctx: Any, representative: Any, name: str | None = None,
         address="广东省广州市天河区测试路 2 号", established="2020-01-01")
     await load_demo(ctx, DemoData(residents=[], enterprises=[enterprise], staff=[], devices=[], issuers=[]))
     return enterprise
+
+
+def device_assertion(device_id: str, private_key_pem: str, audience: str = "superapp-device-token",
+                     lifetime: int = 60, **overrides: Any) -> str:
+    """A client assertion signed with a device's private key (what a kiosk sends)."""
+    import secrets
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    claims = {"iss": device_id, "sub": device_id, "aud": audience, "iat": now, "exp": now + lifetime,
+              "jti": secrets.token_hex(8), **overrides}
+    return jwt.encode(claims, private_key_pem, algorithm="ES256")
+
+
+async def kiosk_token(api: Api, device: Any) -> str:
+    resp = await api.post("/api/v1/devices/token",
+                          {"assertion": device_assertion(device.device_id, device.private_key_pem)})
+    assert resp.status == 200, resp.body
+    return resp.json()["access_token"]
+
+
+async def staff_token(api: Api, staff: Any) -> str:
+    """Log a demo staff member in with password and the current TOTP code."""
+    import pyotp
+
+    totp = pyotp.TOTP(staff.totp_secret).now()
+    resp = await api.post("/api/v1/staff/login", {"username": staff.username, "password": staff.password,
+                                                  "totp": totp})
+    assert resp.status == 200, resp.body
+    return resp.json()["access_token"]
+
+
+def demo_staff(ctx: Any, username: str) -> Any:
+    return next(s for s in ctx.demo.staff if s.username == username)
+
+
+class EventStream:
+    """A real server-sent-events client (Tornado streaming) collecting events."""
+
+    def __init__(self, base_url: str, token: str):
+        import asyncio
+
+        self.url = f"{base_url}/api/v1/events?access_token={token}"
+        self.events: asyncio.Queue = asyncio.Queue()
+        self.connected = asyncio.Event()
+        self._buf = b""
+        self._client = AsyncHTTPClient(force_instance=True)
+        self._task: Any = None
+
+    def _on_chunk(self, chunk: bytes) -> None:
+        self._buf += chunk
+        self.connected.set()
+        while b"\n\n" in self._buf:
+            block, self._buf = self._buf.split(b"\n\n", 1)
+            data = [line[5:].strip() for line in block.decode().splitlines() if line.startswith("data:")]
+            if data:
+                self.events.put_nowait(jsonlib.loads("\n".join(data)))
+
+    async def __aenter__(self) -> "EventStream":
+        import asyncio
+
+        req = HTTPRequest(self.url, streaming_callback=self._on_chunk, request_timeout=120)
+        self._task = asyncio.ensure_future(self._client.fetch(req, raise_error=False))
+        await asyncio.wait_for(self.connected.wait(), 10)
+        return self
+
+    async def next(self, kind: str, timeout: float = 10) -> dict[str, Any]:
+        import asyncio
+
+        while True:
+            event = await asyncio.wait_for(self.events.get(), timeout)
+            if event.get("type") == kind:
+                return event
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self._client.close()
+        if self._task is not None:
+            self._task.cancel()

@@ -14,7 +14,7 @@ from tests.support import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_OK = {
-    **production_env("/run/secrets/jwt-es256.pem"),
+    **production_env("/run/secrets/jwt-es256.pem", "/run/secrets/codes-es256.pem"),
     "MONGODB_URI": "mongodb://db.internal:27017/?replicaSet=rs0",
     "REDIS_URL": "redis://cache.internal:6379/0",
 }
@@ -99,6 +99,7 @@ def test_production_with_real_servers_and_secrets_starts_clean():
         ({"SUPERAPP_WECHAT__API_BASE_URL": None}, "wechat.api_base_url"),
         ({"SUPERAPP_TOKENS__SIGNING_KEY_FILES": None}, "tokens.signing_key_files"),
         ({"SUPERAPP_TOKENS__SIGNING_KEY_FILES": "config/demo/token-signing-key.pem"}, "tokens.signing_key_files"),
+        ({"SUPERAPP_CODES__SIGNING_KEY_FILES": "config/demo/code-signing-key.pem"}, "codes.signing_key_files"),
         ({"SUPERAPP_SMS__SENDER": "dev"}, "sms.sender"),
         ({"SUPERAPP_VERIFICATION__PROVIDER": None}, "verification.provider"),
         ({"SUPERAPP_REGISTRY__URL": None}, "registry.provider"),

@@ -54,7 +54,7 @@ def test_a_bad_demo_file_stops_start_up_naming_it(tmp_path):
 
 async def test_production_refuses_registered_demo_keys(backends, app, tmp_path):
     prod = {
-        **production_env(write_ec_key(tmp_path / "jwt.pem")),
+        **production_env(write_ec_key(tmp_path / "jwt.pem"), write_ec_key(tmp_path / "codes.pem")),
         "SUPERAPP_MONGODB__DATABASE": app.runner.settings.mongodb.database,  # holds demo keys
     }
     runner = Runner(make_settings(backends, environ=prod))
@@ -68,14 +68,14 @@ async def test_production_refuses_registered_demo_keys(backends, app, tmp_path):
 async def test_production_refuses_a_copy_of_the_demo_token_key(backends, tmp_path):
     copy = tmp_path / "innocent-name.pem"
     copy.write_bytes((DEMO / "token-signing-key.pem").read_bytes())
-    runner = Runner(make_settings(backends, environ=production_env(str(copy))))
+    runner = Runner(make_settings(backends, environ=production_env(str(copy), write_ec_key(tmp_path / "codes.pem"))))
     with pytest.raises(ConfigError) as info:
         await runner.start()
     assert info.value.key == "tokens.signing_key_files" and "demo key" in str(info.value)
 
 
 async def test_production_with_a_clean_database_starts_without_dev_endpoints(backends, tmp_path):
-    prod = production_env(write_ec_key(tmp_path / "jwt.pem"))
+    prod = production_env(write_ec_key(tmp_path / "jwt.pem"), write_ec_key(tmp_path / "codes.pem"))
 
     runner = Runner(make_settings(backends, environ=prod))
     await runner.start()
