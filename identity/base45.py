@@ -20,23 +20,27 @@ def b45encode(data: bytes) -> str:
 
 
 def b45decode(text: str) -> bytes:
+    values = _VALUES
     try:
-        values = [_VALUES[c] for c in text]
+        v = [values[c] for c in text]
     except KeyError:
         raise ValueError("not Base45") from None
-    if len(values) % 3 == 1:
+    n = len(v)
+    if n % 3 == 1:
         raise ValueError("bad Base45 length")
-    out = bytearray()
-    for i in range(0, len(values), 3):
-        chunk = values[i:i + 3]
-        if len(chunk) == 3:
-            n = chunk[0] + chunk[1] * 45 + chunk[2] * 45 * 45
-            if n > 0xFFFF:
-                raise ValueError("bad Base45 triplet")
-            out += n.to_bytes(2, "big")
-        else:
-            n = chunk[0] + chunk[1] * 45
-            if n > 0xFF:
-                raise ValueError("bad Base45 pair")
-            out.append(n)
+    full = n - n % 3
+    out = bytearray(full // 3 * 2 + (1 if n % 3 else 0))
+    j = 0
+    for i in range(0, full, 3):
+        x = v[i] + v[i + 1] * 45 + v[i + 2] * 2025
+        if x > 0xFFFF:
+            raise ValueError("bad Base45 triplet")
+        out[j] = x >> 8
+        out[j + 1] = x & 0xFF
+        j += 2
+    if n % 3:
+        x = v[full] + v[full + 1] * 45
+        if x > 0xFF:
+            raise ValueError("bad Base45 pair")
+        out[j] = x
     return bytes(out)

@@ -21,7 +21,8 @@ from identity.storage import EnterpriseStore, PersonStore
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms
 from server.config import CodesConfig
-from server.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, Unprocessable
+from server.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, Unauthenticated,
+                           Unprocessable)
 
 log = logging.getLogger("superapp.codes")
 
@@ -41,6 +42,8 @@ class ScanActor:
     location: str = ""
     department: str = ""
     item_patterns: tuple[str, ...] = field(default_factory=tuple)
+    # The caller's access token (jti, subject, iat): a scan checks its revocation itself.
+    token: tuple[str, str, float] = ("", "", 0.0)
 
     def as_dict(self) -> dict[str, str]:
         return {"type": self.type, "id": self.id, "name": self.name, "location": self.location,
@@ -202,8 +205,10 @@ class CodeService:
     async def _scan(self, actor: ScanActor, ref: str, mode: str) -> ScanResult:
         scan_id = "s" + secrets.token_hex(12)
         result = await self.store.scan(ref, scan_id, now_ms(), REF_RETENTION_MS, actor.as_dict(),
-                                       SCAN_RECORD_TTL_S, mode)
+                                       SCAN_RECORD_TTL_S, actor.token, mode)
         outcome = result[0]
+        if outcome == "token_revoked":
+            raise Unauthenticated("登录已失效，请重新登录", code="token_revoked")
         if outcome == "ok":
             return ScanResult(scan_id, result[1], result[2], result[3], json.loads(result[4]))
         if outcome == "replayed":

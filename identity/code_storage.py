@@ -8,14 +8,16 @@ the holder is told through pub/sub. A recorder moves the stream into MongoDB
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 import redis.asyncio as aioredis
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
+from server.storage.fastredis import FastRedis
 from server.storage.mongo import CollectionSpec
 from server.storage.redis import Keys
 
@@ -31,6 +33,9 @@ SCAN_STREAM = "scans"
 RECORDER_GROUP = "recorder"
 
 _SCAN_LUA = """
+if redis.call('EXISTS', KEYS[6]) == 1 then return {'token_revoked'} end
+local va = redis.call('GET', KEYS[7])
+if va and tonumber(ARGV[12]) < tonumber(va) then return {'token_revoked'} end
 local name, loc, dept = ARGV[6], ARGV[7], ARGV[8]
 if ARGV[4] == 'device' then
   local d = redis.call('HMGET', KEYS[3], 'status', 'name', 'location', 'department', 'scopes')
@@ -55,13 +60,16 @@ return {'ok', r[7], r[3], r[4], r[6]}
 """
 
 
+_SCAN_SHA = hashlib.sha1(_SCAN_LUA.encode()).hexdigest()
+
+
 class CodeStore:
-    def __init__(self, redis: aioredis.Redis, keys: Keys, db: AsyncDatabase):
+    def __init__(self, redis: aioredis.Redis, keys: Keys, db: AsyncDatabase, fast: FastRedis):
         self.redis = redis
+        self.fast = fast  # the hot path's pipelined connection
         self.keys = keys
         self.scans = db[CODE_SCANS.name]
         self.consents = db[CONSENTS.name]
-        self._scan = redis.register_script(_SCAN_LUA)
 
     # -- issuing ----------------------------------------------------------------------------
 
@@ -92,12 +100,16 @@ class CodeStore:
     # -- scanning (hot path) ---------------------------------------------------------------------
 
     async def scan(self, ref: str, scan_id: str, now_ms: int, used_ttl_ms: int, actor: dict[str, str],
-                   scan_ttl_s: int, mode: str = "online") -> list[str]:
-        result = await self._scan(
-            keys=[self.keys("code", ref), self.keys("code-used", ref), self.keys("device", actor["id"]),
-                  self.keys(SCAN_STREAM), self.keys("scan", scan_id)],
-            args=[now_ms, used_ttl_ms, scan_id, actor["type"], actor["id"], actor.get("name", ""),
-                  actor.get("location", ""), actor.get("department", ""), self.keys.prefix, scan_ttl_s, mode],
+                   scan_ttl_s: int, token: tuple[str, str, float], mode: str = "online") -> list[str]:
+        """One round trip: the caller's token not revoked (jti, subject, iat), then the scan."""
+        jti, subject, iat = token
+        k = self.keys
+        result = await self.fast.evalsha_or_load(
+            _SCAN_SHA, _SCAN_LUA,
+            [k("code", ref), k("code-used", ref), k("device", actor["id"]), k(SCAN_STREAM), k("scan", scan_id),
+             k("revoked-jti", jti), k("valid-after", subject)],
+            [now_ms, used_ttl_ms, scan_id, actor["type"], actor["id"], actor.get("name", ""),
+             actor.get("location", ""), actor.get("department", ""), k.prefix, scan_ttl_s, mode, repr(float(iat))],
         )
         return [r.decode() if isinstance(r, bytes) else str(r) for r in result]
 
@@ -145,13 +157,13 @@ class CodeStore:
             entries = got[0][1] if got else []
         return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in entries if f]
 
-    async def record_scan(self, doc: dict[str, Any]) -> bool:
-        """False if this scan was recorded before (a redelivery)."""
+    async def record_scans(self, docs: list[dict[str, Any]]) -> None:
+        """Insert a batch; scans recorded before (a redelivery) are skipped."""
         try:
-            await self.scans.insert_one(doc)
-            return True
-        except DuplicateKeyError:
-            return False
+            await self.scans.insert_many(docs, ordered=False)
+        except BulkWriteError as e:
+            if any(err.get("code") != 11000 for err in e.details.get("writeErrors", [])):
+                raise
 
     async def ack_scans(self, ids: list[str]) -> None:
         stream = self.keys(SCAN_STREAM)

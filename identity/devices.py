@@ -131,12 +131,13 @@ class DeviceService:
     def scan_actor(self, principal: Principal) -> ScanActor:
         """The actor of a scan, from the token alone: the scan itself checks the device's
         status and scope in Redis (one round trip on the hot path)."""
+        token = (principal.jti, principal.subject, principal.iat)
         if principal.channel == "kiosk":
-            return ScanActor("device", principal.subject[len(DEVICE_PREFIX):])
+            return ScanActor("device", principal.subject[len(DEVICE_PREFIX):], token=token)
         require_role(principal, "clerk", "admin")
         c = principal.claims
         return ScanActor("staff", principal.subject[len("staff:"):], c.get("name", ""), c.get("dept_name", ""),
-                         c.get("dept", ""), ("*",))
+                         c.get("dept", ""), ("*",), token=token)
 
     async def actor(self, principal: Principal, need: str) -> ScanActor:
         """The scanning actor behind a kiosk or staff token, with its allowed items."""

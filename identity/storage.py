@@ -15,6 +15,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from server.storage.fastredis import FastRedis
 from server.storage.mongo import CollectionSpec
 from server.storage.redis import Keys, count_in_window
 
@@ -286,10 +287,12 @@ class AttemptCounter:
 
 
 class SessionState:
-    """Redis: revoked access-token ids and per-person "tokens issued before T are void"."""
+    """Redis: revoked access-token ids and per-person "tokens issued before T are void".
+    The per-request check uses the hot path's pipelined connection."""
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys):
+    def __init__(self, redis: aioredis.Redis, keys: Keys, fast: FastRedis):
         self.redis = redis
+        self.fast = fast
         self.keys = keys
 
     async def revoke_jti(self, jti: str, until_epoch: int) -> None:
@@ -301,7 +304,7 @@ class SessionState:
 
     async def check(self, jti: str, subject: str) -> tuple[bool, float]:
         """(jti revoked?, tokens issued before this epoch are void) in one round trip."""
-        revoked, after = await self.redis.mget(self.keys("revoked-jti", jti), self.keys("valid-after", subject))
+        revoked, after = await self.fast.call("MGET", self.keys("revoked-jti", jti), self.keys("valid-after", subject))
         return revoked is not None, float(after) if after else 0.0
 
 

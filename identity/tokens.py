@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -84,11 +85,16 @@ class AccessClaims:
 
 
 class AccessTokens:
+    #: Verified tokens kept per process (signature and claims are pure functions of the
+    #: token; revocation is still checked on every request by the caller).
+    CACHE_SIZE = 20_000
+
     def __init__(self, keys: list[SigningKey], issuer: str, ttl_seconds: int):
         self.keys = keys
         self.by_kid = {k.kid: k for k in keys}
         self.issuer = issuer
         self.ttl = ttl_seconds
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
 
     def issue(self, sub: str, aud: str, lvl: int, extra: dict[str, Any] | None = None) -> tuple[str, AccessClaims]:
         now = round(time.time(), 3)
@@ -102,6 +108,21 @@ class AccessTokens:
 
     def verify(self, token: str, audiences: Iterable[str]) -> AccessClaims:
         """Verify signature and claims; raise Unauthenticated with a stable code."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached.exp + 5 < time.time():
+                del self._verified[token]
+                raise Unauthenticated("登录已过期，请刷新或重新登录", code="token_expired")
+            if cached.aud not in audiences:
+                raise Unauthenticated("登录凭证不适用于此渠道", code="token_wrong_audience")
+            return cached
+        claims = self._verify(token, audiences)
+        self._verified[token] = claims
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str, audiences: Iterable[str]) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

@@ -6,6 +6,7 @@ SIGTERM or Ctrl-C stops it gracefully and leaves no child process behind.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import signal
 import sys
@@ -75,6 +76,7 @@ def _safe(uri: str) -> str:
 
 
 def main() -> int:
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` dumps every stack
     try:
         settings = load_settings()
     except ConfigError as e:

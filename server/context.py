@@ -36,6 +36,7 @@ from server.recorder import ScanRecorder
 from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
 from server.storage.audit import AuditStore
+from server.storage.fastredis import FastRedis
 
 if TYPE_CHECKING:
     from server.demo import DemoData
@@ -47,6 +48,7 @@ class AppContext:
     mongo: AsyncMongoClient
     db: AsyncDatabase
     redis: aioredis.Redis
+    fast_redis: FastRedis
     keys: redis_storage.Keys
     pii: PiiCipher
     executor: ThreadPoolExecutor
@@ -69,6 +71,7 @@ class AppContext:
     async def close(self) -> None:
         self.wechat.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        await self.fast_redis.close()
         await self.redis.aclose()
         await self.mongo.close()
 
@@ -97,6 +100,7 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
     s = settings
     mongo = mongo_storage.make_client(s, mongo_uri)
     redis = redis_storage.make_client(redis_url)
+    fast = FastRedis(redis_url)
     keys = redis_storage.Keys(s.redis.key_prefix)
     db = mongo_storage.database(mongo, s)
     pii = PiiCipher(s.security.key_bytes("pii_encryption_key"), s.security.key_bytes("blind_index_key"))
@@ -106,7 +110,7 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
                                      forbidden_thumbprints=_demo_token_thumbprints(s))
     sessions = Sessions(
         AccessTokens(signing_keys, s.tokens.issuer, s.tokens.access_ttl_seconds),
-        RefreshTokenStore(db), SessionState(redis, keys),
+        RefreshTokenStore(db), SessionState(redis, keys, fast),
         s.tokens.refresh_ttl_days, s.tokens.refresh_reuse_grace_seconds,
     )
     sms_store = SmsCodeStore(redis, keys)
@@ -134,14 +138,14 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
     code_keys = CodeKeys.load([s.path(f) for f in s.codes.signing_key_files],
                               forbidden=[kid_of(demo_code_key)] if demo_code_key is not None else [])
     items = ItemCatalog()
-    code_store = CodeStore(redis, keys, db)
+    code_store = CodeStore(redis, keys, db, fast)
     attempts = AttemptCounter(redis, keys)
     return AppContext(
-        settings=s, mongo=mongo, db=db, redis=redis, keys=keys, pii=pii, executor=executor, audit=audit,
+        settings=s, mongo=mongo, db=db, redis=redis, fast_redis=fast, keys=keys, pii=pii, executor=executor, audit=audit,
         sessions=sessions, wechat=wechat, identity=identity, enterprises=enterprises, items=items,
         codes=CodeService(code_keys, code_store, persons, enterprises, enterprise_store, items, audit, s.codes),
         consents=ConsentService(code_store, persons, enterprise_store, items, audit, pii, s.codes),
         devices=DeviceService(DeviceStore(db), code_store, sessions, attempts, audit, s.codes.device_assertion_audience),
         staff=StaffService(StaffStore(db), sessions, attempts, pii, audit),
-        events=EventHub(redis, keys), recorder=ScanRecorder(code_store, audit), sms_outbox=outbox,
+        events=EventHub(redis, keys), recorder=ScanRecorder(code_store), sms_outbox=outbox,
     )

@@ -1,5 +1,7 @@
 """Moves scans from the Redis stream (written on the hot path) into MongoDB, where they
-form the holder's 用码记录, and writes one audit entry per scan to the holder's chain.
+form the holder's 用码记录 (an append-only access log the holder reads at
+``GET /api/v1/codes/history``). Disclosures of data after a scan (consents) are written
+to the holder's hash-chained audit trail by the consent service.
 
 Every process runs one recorder in the same consumer group; an entry left pending by a
 process that died is claimed by another after 30 s. A redelivered scan is recognised by
@@ -15,17 +17,13 @@ import socket
 
 from identity.code_service import scan_entry_to_doc
 from identity.code_storage import CodeStore
-from identity.enterprises import enterprise_chain
-from identity.service import person_chain
-from server.audit import Actor, AuditTrail
 
 log = logging.getLogger("superapp.recorder")
 
 
 class ScanRecorder:
-    def __init__(self, store: CodeStore, audit: AuditTrail, block_ms: int = 500):
+    def __init__(self, store: CodeStore, block_ms: int = 500):
         self.store = store
-        self.audit = audit
         self.block_ms = block_ms
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._task: asyncio.Task | None = None
@@ -48,15 +46,7 @@ class ScanRecorder:
         entries = await self.store.read_scans(self.consumer, 100, self.block_ms)
         if not entries:
             return 0
-        for entry_id, fields in entries:
-            doc = scan_entry_to_doc(entry_id, fields)
-            if await self.store.record_scan(doc):
-                kind, ident = doc["holder"].split(":", 1)
-                chain = person_chain(ident) if kind == "person" else enterprise_chain(ident)
-                await self.audit.record(chain, Actor(doc["actor"]["type"], doc["actor"]["id"]), "code.scanned",
-                                        target={"type": kind, "id": ident}, channel="kiosk",
-                                        details={"scan_id": doc["_id"], "by": doc["actor"]["name"],
-                                                 "location": doc["location"], "mode": doc["mode"]})
+        await self.store.record_scans([scan_entry_to_doc(i, f) for i, f in entries])
         await self.store.ack_scans([i for i, _ in entries])
         return len(entries)
 

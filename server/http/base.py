@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import traceback
-import uuid
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import pydantic_core
 import tornado.web
 from pydantic import BaseModel, ValidationError
 
@@ -34,7 +35,7 @@ def request_id_of(request: tornado.httputil.HTTPServerRequest) -> str:
     rid = getattr(request, "_superapp_request_id", None)
     if rid is None:
         incoming = request.headers.get("X-Request-Id", "")
-        rid = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        rid = incoming if incoming and _REQUEST_ID_RE.match(incoming) else os.urandom(16).hex()
         request._superapp_request_id = rid  # type: ignore[attr-defined]
     return rid
 
@@ -43,8 +44,14 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+_OPTIONAL: dict[type, bool] = {}
+
+
+def _all_optional(model: type[BaseModel]) -> bool:
+    known = _OPTIONAL.get(model)
+    if known is None:
+        known = _OPTIONAL[model] = not any(f.is_required() for f in model.model_fields.values())
+    return known
 
 
 @tornado.web.stream_request_body
@@ -67,20 +74,18 @@ class BaseHandler(tornado.web.RequestHandler):
         return request_id_of(self.request)
 
     def set_default_headers(self) -> None:
-        self.clear_header("Server")
-        self.set_header("X-Request-Id", self.request_id)
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("X-Frame-Options", "DENY")
-        self.set_header("Referrer-Policy", "no-referrer")
-        self.set_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.set_header("Content-Security-Policy", self.content_security_policy)
-        self.set_header("Cache-Control", "no-store")
-        settings = self.application.settings.get("ctx")
-        if settings is not None and not settings.settings.is_dev:
-            self.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        self._set_cors_headers()
+        # Plain ASCII constants go straight into the header map (set_header would
+        # re-validate each on every request).
+        headers = self._headers
+        del headers["Server"]
+        headers["X-Request-Id"] = self.request_id
+        for name, value in self.application.security_headers:
+            headers[name] = value
+        headers["Content-Security-Policy"] = self.content_security_policy
+        if self.request.headers.get("Origin") is not None:
+            self._set_cors_headers()
 
-    async def prepare(self) -> None:
+    def prepare(self) -> None:
         self.application.inflight += 1
         self._counted = True
         self._body_chunks: list[bytes] = []
@@ -142,12 +147,13 @@ class BaseHandler(tornado.web.RequestHandler):
 
     # -- authentication --------------------------------------------------------------------
 
-    async def authenticate(self, channels: frozenset[str], min_level: int = 0) -> "Principal":
+    async def authenticate(self, channels: frozenset[str], min_level: int = 0,
+                           check_revocation: bool = True) -> "Principal":
         """The caller's verified, unrevoked access token for one of ``channels``."""
         token = self.bearer_token()
         if not token:
             raise Unauthenticated("请先登录", code="token_missing")
-        principal = await self.ctx.sessions.authenticate(token, channels)
+        principal = await self.ctx.sessions.authenticate(token, channels, check_revocation)
         if "act" in principal.claims:  # acting for an enterprise: re-checked on every request
             principal = await self.ctx.enterprises.resolve_acting(principal)
         if principal.level < min_level:
@@ -169,7 +175,8 @@ class BaseHandler(tornado.web.RequestHandler):
     def raw_body(self) -> bytes:
         return b"".join(self._body_chunks)
 
-    def json_body(self) -> Any:
+    def _json_bytes(self) -> bytes:
+        """The body, checked to be present and declared as JSON."""
         body = self.raw_body()
         if not body.strip():
             raise InvalidInput("请求体不能为空，应为 JSON 对象", code="body_required")
@@ -177,14 +184,19 @@ class BaseHandler(tornado.web.RequestHandler):
         mime = ctype.split(";")[0].strip().lower()
         if mime != "application/json" and not (mime.startswith("application/") and mime.endswith("+json")):
             raise UnsupportedMediaType("请求体应为 JSON（Content-Type: application/json）")
+        return body
+
+    def json_body(self) -> Any:
+        body = self._json_bytes()
         try:
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, ValueError, RecursionError) as e:
+            # pydantic-core's parser: strict JSON (no NaN/Infinity), UTF-8, bounded depth
+            return pydantic_core.from_json(body, allow_inf_nan=False)
+        except (ValueError, RecursionError) as e:
             raise InvalidInput("请求体不是合法的 JSON", code="malformed_json",
                                extra={"reason": str(e)[:200]}) from None
 
     def parse_body(self, model: type[M]) -> M:
-        if not self.raw_body().strip() and not any(f.is_required() for f in model.model_fields.values()):
+        if not self.raw_body().strip() and _all_optional(model):
             return model()  # every field is optional: an empty body is fine
         data = self.json_body()
         try:
@@ -210,11 +222,10 @@ class BaseHandler(tornado.web.RequestHandler):
     # -- output -------------------------------------------------------------------------
 
     def send_json(self, obj: Any, status: int = 200) -> None:
-        if isinstance(obj, BaseModel):
-            obj = obj.model_dump(mode="json", by_alias=True)
+        body = obj.model_dump_json(by_alias=True) if isinstance(obj, BaseModel) else dumps(obj)
         self.set_status(status)
-        self.set_header("Content-Type", JSON_CONTENT_TYPE)
-        self.finish(dumps(obj))
+        self._headers["Content-Type"] = JSON_CONTENT_TYPE
+        self.finish(body)
 
     def send_problem(self, status: int, body: dict[str, Any]) -> None:
         body.setdefault("request_id", self.request_id)

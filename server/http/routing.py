@@ -26,6 +26,8 @@ class Operation:
     # Channels (token audiences) allowed to call; None = no authentication.
     auth: frozenset[str] | None = None
     min_level: int = 0
+    # The service checks the token's revocation itself (in its own Redis round trip).
+    revocation_in_service: bool = False
     headers: dict[str, str] = field(default_factory=dict)  # request headers: name -> description
 
 
@@ -42,6 +44,7 @@ def operation(
     errors: tuple[int, ...] = (),
     auth: Iterable[str] | None = None,
     min_level: int = 0,
+    revocation_in_service: bool = False,
     headers: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Decorate an ``async def get/post/...`` of a :class:`BaseHandler`.
@@ -65,6 +68,7 @@ def operation(
         errors=tuple(errors),
         auth=auth_set,
         min_level=min_level,
+        revocation_in_service=revocation_in_service,
         headers=dict(headers or {}),
     )
 
@@ -72,7 +76,8 @@ def operation(
         @functools.wraps(fn)
         async def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
             if op.auth is not None:
-                kwargs["principal"] = await self.authenticate(op.auth, op.min_level)
+                kwargs["principal"] = await self.authenticate(op.auth, op.min_level,
+                                                              check_revocation=not op.revocation_in_service)
             if op.body is not None:
                 kwargs["body"] = self.parse_body(op.body)
             if op.query is not None:
