@@ -16,7 +16,18 @@ from server.embedded import EmbeddedStartError
 from server.launcher import Runner, StartupError
 
 
-def setup_logging(settings: Settings) -> None:
+class BufferedStreamHandler(logging.StreamHandler):
+    """Writes without flushing after every record (a write system call per request was
+    measurable on the hot path); ``serve`` flushes it every second and at exit."""
+
+    def flush(self) -> None:
+        pass
+
+    def really_flush(self) -> None:
+        super().flush()
+
+
+def setup_logging(settings: Settings) -> BufferedStreamHandler:
     root = logging.getLogger()
     root.setLevel(settings.log.level)
     handler = logging.StreamHandler(sys.stderr)
@@ -24,13 +35,30 @@ def setup_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     access = logging.getLogger("superapp.access")
     access.propagate = False
-    access_handler = logging.StreamHandler(sys.stdout)
+    access_handler = BufferedStreamHandler(sys.stdout)
     access_handler.setFormatter(logging.Formatter("%(message)s"))
     access.handlers[:] = [access_handler]
     logging.getLogger("tornado.access").disabled = True
+    return access_handler
 
 
-async def serve(settings: Settings) -> None:
+async def _flush_every_second(handler: BufferedStreamHandler) -> None:
+    while True:
+        await asyncio.sleep(1)
+        handler.really_flush()
+
+
+async def serve(settings: Settings, access_handler: BufferedStreamHandler | None = None) -> None:
+    flusher = asyncio.ensure_future(_flush_every_second(access_handler)) if access_handler else None
+    try:
+        await _serve(settings)
+    finally:
+        if flusher is not None:
+            flusher.cancel()
+            access_handler.really_flush()
+
+
+async def _serve(settings: Settings) -> None:
     runner = Runner(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -46,6 +74,12 @@ async def serve(settings: Settings) -> None:
         return
     start.result()  # re-raise a start-up failure
     s = settings
+    if not s.serves_http:
+        print(f"政务超级应用 worker is running (role {s.process.role}); press Ctrl-C to stop.", flush=True)
+        await stopper
+        await runner.stop()
+        print("Stopped.", flush=True)
+        return
     mode = "dev（开发模式）" if s.is_dev else "production（生产模式）"
     lines = [
         f"政务超级应用 is running in {mode}",
@@ -82,9 +116,9 @@ def main() -> int:
     except ConfigError as e:
         print(str(e), file=sys.stderr)
         return 2
-    setup_logging(settings)
+    access_handler = setup_logging(settings)
     try:
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, access_handler))
     except (ConfigError, EmbeddedStartError, StartupError) as e:
         print(f"启动失败 start-up failed: {e}", file=sys.stderr)
         return 1

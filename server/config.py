@@ -60,6 +60,10 @@ class HttpConfig(_Section):
         return _list_from_env(v)
 
 
+class ProcessConfig(_Section):
+    role: Literal["all", "web", "worker"] = "all"
+
+
 class MongoConfig(_Section):
     uri: str = ""
     database: str = Field("superapp", pattern=r"^[A-Za-z0-9_-]{1,63}$")
@@ -206,6 +210,7 @@ class LogConfig(_Section):
 class Settings(_Section):
     env: Literal["dev", "production"] = "dev"
     http: HttpConfig = HttpConfig()
+    process: ProcessConfig = ProcessConfig()
     mongodb: MongoConfig = MongoConfig()
     redis: RedisConfig = RedisConfig()
     embedded: EmbeddedConfig = EmbeddedConfig()
@@ -232,6 +237,14 @@ class Settings(_Section):
     @property
     def load_demo_data(self) -> bool:
         return self.is_dev if self.dev.load_demo_data is None else self.dev.load_demo_data
+
+    @property
+    def serves_http(self) -> bool:
+        return self.process.role in ("all", "web")
+
+    @property
+    def runs_workers(self) -> bool:
+        return self.process.role in ("all", "worker")
 
     @property
     def embedded_mongodb(self) -> bool:

@@ -104,8 +104,11 @@ class Runner:
                 raise ConfigError("dev.demo_dir", "public demo keys are registered in production: " + ", ".join(found))
 
         await ctx.devices.sync_cache()
+        if s.runs_workers:
+            await ctx.recorder.start()
+        if not s.serves_http:
+            return
         await ctx.events.start()
-        await ctx.recorder.start()
 
         self.app = make_app(ctx, self.extra_routes)
         self.server = tornado.httpserver.HTTPServer(

@@ -96,7 +96,7 @@ async def test_png_decodes_to_the_code_and_the_whole_consent_flow_works(idapp, k
     assert history[0]["scan_id"] == result["scan_id"] and history[0]["purpose"] == "办理居住证"
     activity = (await idapp.api.get("/api/v1/me/activity", headers=bearer(person["access_token"]))).json()
     actions = [e["action"] for e in activity["items"]]
-    assert {"code.scanned", "consent.requested", "consent.partially_approved", "consent.disclosed"} <= set(actions)
+    assert {"consent.requested", "consent.partially_approved", "consent.disclosed"} <= set(actions)
 
 
 async def test_code_size_fits_qr_version_10_at_level_m(idapp):
@@ -377,3 +377,29 @@ async def test_staff_login_failures_lock_the_account(backends):
                                                               "totp": "12ab56"}), 400, "validation_failed")
     finally:
         await stop_app(running)
+
+
+async def test_web_and_worker_processes_split_the_work(backends):
+    """A web-only app records nothing itself; a worker-only app (same database) does."""
+    from tests.support import start_app, stop_app
+
+    web = await start_app(backends, overrides={"process": {"role": "web"}})
+    settings = web.runner.settings
+    worker_env = {"SUPERAPP_MONGODB__DATABASE": settings.mongodb.database,
+                  "SUPERAPP_REDIS__KEY_PREFIX": settings.redis.key_prefix, "SUPERAPP_PROCESS__ROLE": "worker"}
+    from server.launcher import Runner
+    from tests.support import make_settings
+
+    worker = Runner(make_settings(backends, environ=worker_env))
+    try:
+        token = await kiosk_token(web.api, web.ctx.demo.devices[0])
+        person = await holder(web)
+        assert (await scan(web, token, code=(await get_code(web, person))["code"])).status == 200
+        await asyncio.sleep(0.7)
+        assert await web.ctx.db.code_scans.count_documents({}) == 0  # the web process does not record
+        await worker.start()
+        assert worker.server is None  # no HTTP in a worker
+        assert len(await wait_history(web, person)) == 1
+    finally:
+        await worker.stop()
+        await stop_app(web)

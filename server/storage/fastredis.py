@@ -8,7 +8,9 @@ connection without waiting for each other.
 
 Only what the hot path needs: ``call(*args)`` (any command, e.g. EVALSHA or MGET) and
 ``evalsha_or_load``. On a lost connection, pending calls fail with ConnectionError and
-the next call reconnects.
+the next call reconnects. Instead of a timer per call, a watchdog checks twice a second
+whether the oldest pending reply is overdue; if so the connection is dropped (a Redis
+that stopped answering in order cannot be trusted with the replies that follow).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
         self.reader = hiredis.Reader()
         self.pending: collections.deque[asyncio.Future] = collections.deque()
+        self.sent_at: collections.deque[float] = collections.deque()
         self.transport: asyncio.Transport | None = None
         self.lost = asyncio.get_running_loop().create_future()
 
@@ -42,6 +45,7 @@ class _Protocol(asyncio.Protocol):
             if reply is False:
                 return
             fut = self.pending.popleft()
+            self.sent_at.popleft()
             if fut.done():
                 continue
             if isinstance(reply, hiredis.ReplyError):
@@ -50,6 +54,7 @@ class _Protocol(asyncio.Protocol):
                 fut.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.sent_at.clear()
         while self.pending:
             fut = self.pending.popleft()
             if not fut.done():
@@ -70,6 +75,7 @@ class FastRedis:
         self.timeout = timeout
         self._proto: _Protocol | None = None
         self._connecting: asyncio.Lock | None = None
+        self._watchdog: asyncio.Task | None = None
 
     async def _connection(self) -> _Protocol:
         proto = self._proto
@@ -85,6 +91,8 @@ class FastRedis:
             _, proto = await asyncio.wait_for(
                 loop.create_connection(_Protocol, self.host, self.port, ssl=self.ssl or None), self.timeout)
             self._proto = proto
+            if self._watchdog is None or self._watchdog.done():
+                self._watchdog = asyncio.create_task(self._watch(), name="fastredis-watchdog")
             if self.password:
                 auth = (self.username, self.password) if self.username else (self.password,)
                 await self._send(proto, ("AUTH", *auth))
@@ -93,10 +101,22 @@ class FastRedis:
             return proto
 
     async def _send(self, proto: _Protocol, args: tuple[Any, ...]) -> Any:
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         proto.pending.append(fut)
+        proto.sent_at.append(loop.time())
         proto.transport.write(_pack(args))  # type: ignore[union-attr]
-        return await asyncio.wait_for(fut, self.timeout)
+        return await fut
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(0.5)
+            proto = self._proto
+            if proto is None or proto.transport is None:
+                continue
+            if proto.sent_at and loop.time() - proto.sent_at[0] > self.timeout:
+                proto.transport.abort()  # fails every pending call; the next call reconnects
 
     async def call(self, *args: Any) -> Any:
         return await self._send(await self._connection(), args)
@@ -111,6 +131,9 @@ class FastRedis:
             return await self.call("EVALSHA", sha, len(keys), *keys, *args)
 
     async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._proto is not None and self._proto.transport is not None:
             self._proto.transport.close()
             await self._proto.lost
