@@ -2,6 +2,9 @@
 # from MONGODB_URI / REDIS_URL (see docker-compose.yml).
 FROM python:3.11-slim
 
+# A CJK font for certificate images.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
+
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     SUPERAPP_ENV=production \

@@ -7,15 +7,19 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test setup lock clean
+.PHONY: run test setup lock clean system-deps
 
-run: $(STAMP)
+run: $(STAMP) system-deps
 	$(PY) -m server
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(PY) -m pytest
 
-setup: $(STAMP)
+setup: $(STAMP) system-deps
+
+# Debian packages (a CJK font for certificate images); a no-op when already there.
+system-deps:
+	@bash scripts/system-deps.sh
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else f"Python 3.11 is required (found {v[0]}.{v[1]} at $(PYTHON)); set PYTHON=/path/to/python3.11")'

@@ -29,7 +29,7 @@ TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ["exp", "iat", "aud", "iss", "sub", "jti"]
 
 # Channels (the ``aud`` claim).
-MINIAPP, H5, PORTAL, KIOSK, STAFF = "miniapp", "h5", "portal", "kiosk", "staff"
+MINIAPP, H5, PORTAL, KIOSK, STAFF, ISSUER = "miniapp", "h5", "portal", "kiosk", "staff", "issuer"
 PERSON_CHANNELS = frozenset({MINIAPP, H5, PORTAL})
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import tornado.web
 from tornado.web import URLSpec
 
+from card_wallet import views as wallet_views
 from identity import code_views, enterprise_views
 from identity import views as identity_views
 from server import dev, kiosk_views
@@ -24,7 +25,7 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
     # Kiosk routes first: the scan is the hot path and Tornado tries routes in order.
     routes: list[URLSpec] = [
         *kiosk_views.routes(), *system.routes(), *identity_views.routes(), *enterprise_views.routes(),
-        *code_views.routes(),
+        *code_views.routes(), *wallet_views.routes(),
     ]
     if ctx.settings.dev_endpoints:
         routes += dev.routes()

@@ -53,6 +53,7 @@ class HttpConfig(_Section):
     xheaders: bool = False
     cors_origins: list[str] = []
     shutdown_grace_seconds: float = Field(10.0, ge=0, le=600)
+    public_base_url: str = "http://127.0.0.1:8000"
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -150,6 +151,11 @@ class CodesConfig(_Section):
         return _list_from_env(v)
 
 
+class WalletConfig(_Section):
+    font_path: str = ""
+    catalog_file: str = "config/catalog/certificate_types.json"
+
+
 class WeChatConfig(_Section):
     appid: str = Field(pattern=r"^wx[0-9a-zA-Z]{16}$")
     secret: str = Field(min_length=1)
@@ -217,6 +223,7 @@ class Settings(_Section):
     security: SecurityConfig
     tokens: TokensConfig
     codes: CodesConfig
+    wallet: WalletConfig = WalletConfig()
     wechat: WeChatConfig
     sms: SmsConfig = SmsConfig()
     verification: VerificationConfig = VerificationConfig()

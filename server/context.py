@@ -10,6 +10,10 @@ import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from card_wallet.catalog import Catalog, load_catalog
+from card_wallet.issuers import IssuerService
+from card_wallet.service import WalletService
+from card_wallet.storage import WalletStore
 from identity.code_service import CodeService
 from identity.code_storage import CodeStore
 from identity.codes import CodeKeys, kid_of
@@ -58,6 +62,9 @@ class AppContext:
     identity: IdentityService
     enterprises: EnterpriseService
     items: ItemCatalog
+    catalog: Catalog
+    wallet: WalletService
+    issuers: IssuerService
     codes: CodeService
     consents: ConsentService
     devices: DeviceService
@@ -138,13 +145,21 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
     code_keys = CodeKeys.load([s.path(f) for f in s.codes.signing_key_files],
                               forbidden=[kid_of(demo_code_key)] if demo_code_key is not None else [])
     items = ItemCatalog()
+    catalog = load_catalog(s.path(s.wallet.catalog_file))
+    catalog.register_items(items)
     code_store = CodeStore(redis, keys, db, fast)
     attempts = AttemptCounter(redis, keys)
+    wallet_store = WalletStore(db)
+    wallet = WalletService(wallet_store, catalog, persons, enterprise_store, audit, pii, s.http.public_base_url,
+                           s.wallet.font_path)
+    consents = ConsentService(code_store, persons, enterprise_store, items, audit, pii, s.codes)
+    consents.certificate_source = wallet.deliver_for_consent
     return AppContext(
         settings=s, mongo=mongo, db=db, redis=redis, fast_redis=fast, keys=keys, pii=pii, executor=executor, audit=audit,
         sessions=sessions, wechat=wechat, identity=identity, enterprises=enterprises, items=items,
+        catalog=catalog, wallet=wallet, issuers=IssuerService(wallet_store, catalog, sessions, attempts, audit),
         codes=CodeService(code_keys, code_store, persons, enterprises, enterprise_store, items, audit, s.codes),
-        consents=ConsentService(code_store, persons, enterprise_store, items, audit, pii, s.codes),
+        consents=consents,
         devices=DeviceService(DeviceStore(db), code_store, sessions, attempts, audit, s.codes.device_assertion_audience),
         staff=StaffService(StaffStore(db), sessions, attempts, pii, audit),
         events=EventHub(redis, keys), recorder=ScanRecorder(code_store), sms_outbox=outbox,

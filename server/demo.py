@@ -91,6 +91,7 @@ class DemoIssuer(_Item):
     name: str
     department: str
     private_key_pem: str
+    allowed_types: list[str] = []
 
 
 FILES: dict[str, type[_Item]] = {
@@ -214,7 +215,7 @@ async def load_demo(ctx: "AppContext", data: DemoData) -> dict[str, int]:
             db,
             wallet_storage.ISSUERS.name,
             {"code": i.code},
-            {"name": i.name, "department": i.department, "status": "active"},
+            {"name": i.name, "department": i.department, "allowed_types": i.allowed_types, "status": "active"},
         )
         await insert_if_absent(
             db,

@@ -75,6 +75,12 @@ class Conflict(AppError):
     default_title = "操作与当前状态冲突"
 
 
+class Gone(AppError):
+    kind = "gone"
+    default_code = "gone"
+    default_title = "已过期或已失效"
+
+
 class Unprocessable(AppError):
     kind = "unprocessable"
     default_code = "unprocessable"

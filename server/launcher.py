@@ -18,6 +18,7 @@ from server.demo import load_demo, read_demo, registered_demo_keys
 from server.embedded import DataDirLock, EmbeddedMongo, EmbeddedRedis, EmbeddedServer, EmbeddedStartError
 from server.fakes.base import FakeServer
 from server.fakes.wechat import FakeWeChatState, make_fake_wechat
+from server.jobs import PeriodicJob
 from server.schema import all_collections
 from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
@@ -42,6 +43,7 @@ class Runner:
     wechat_url: str = ""
     fake_wechat: FakeWeChatState | None = None
     _fakes: list[FakeServer] = field(default_factory=list)
+    _jobs: list[PeriodicJob] = field(default_factory=list)
     _embedded: list[EmbeddedServer] = field(default_factory=list)
     _lock: DataDirLock | None = None
 
@@ -106,6 +108,9 @@ class Runner:
         await ctx.devices.sync_cache()
         if s.runs_workers:
             await ctx.recorder.start()
+            self._jobs = [PeriodicJob("certificate-reminders", 3600, ctx.wallet.scan_reminders)]
+            for job in self._jobs:
+                job.start()
         if not s.serves_http:
             return
         await ctx.events.start()
@@ -143,6 +148,9 @@ class Runner:
             except asyncio.TimeoutError:
                 pass
             self.server = None
+        for job in self._jobs:
+            await job.stop()
+        self._jobs.clear()
         if self.ctx is not None:
             await self.ctx.recorder.stop()
             await self.ctx.events.stop()

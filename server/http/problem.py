@@ -16,6 +16,7 @@ STATUS_BY_KIND = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "gone": 410,
     "too_large": 413,
     "unsupported_media_type": 415,
     "unprocessable": 422,

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# System packages the product needs beyond Python: a CJK font for certificate images.
+# Installs them from Debian's packages when missing (as root, or with passwordless sudo).
+set -euo pipefail
+
+need=()
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  apt=(apt-get)
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  apt=(sudo apt-get)
+else
+  echo "warning: missing ${need[*]} (needs root to install); certificate images will answer 503" >&2
+  exit 0
+fi
+echo "installing ${need[*]} from Debian's packages …"
+if ! DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -q "${need[@]}" >/dev/null 2>&1; then
+  "${apt[@]}" update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -q "${need[@]}" >/dev/null
+fi
