@@ -336,3 +336,19 @@ class EventStream:
         self._client.close()
         if self._task is not None:
             self._task.cancel()
+
+
+def issuer_client(ctx: Any, code: str | None = None) -> Any:
+    """An IssuerClient for a demo issuing authority (its key is public demo data)."""
+    from card_wallet.issuer_client import IssuerClient
+    from server.keys import public_pem_from_private, thumbprint
+
+    issuer = next(i for i in ctx.demo.issuers if code is None or i.code == code)
+    kid = thumbprint(public_pem_from_private(issuer.private_key_pem))[:16]
+    return IssuerClient(issuer.code, kid, issuer.private_key_pem)
+
+
+async def issuer_token(api: Api, client: Any) -> str:
+    resp = await api.post("/api/v1/issuers/token", {"assertion": client.assertion()})
+    assert resp.status == 200, resp.body
+    return resp.json()["access_token"]

@@ -6,13 +6,15 @@ from __future__ import annotations
 import pytest
 
 from server.http.openapi import handler_operations, path_template
-from tests.support import (assert_problem, bearer, demo_staff, kiosk_token, new_resident, staff_token,
-                           verified_person, wechat_login)
+from tests.support import (assert_problem, bearer, demo_staff, issuer_client, issuer_token, kiosk_token,
+                           new_resident, staff_token, verified_person, wechat_login)
 
 # Well-formed ids of things that do not exist (path patterns reject malformed ones with 404).
 SAMPLE_PATH_VALUES = {"enterprise_id": "e" + "0" * 24, "agent_id": "g" + "0" * 24, "consent_id": "c" + "0" * 24,
-                      "scan_id": "s" + "0" * 24, "device_id": "no-such-device"}
-CHANNELS = ("h5", "miniapp", "kiosk", "staff")
+                      "scan_id": "s" + "0" * 24, "device_id": "no-such-device",
+                      "cert_id": "1.2.156.3005.2.11100000000013338W001.11440100007012346M.2026000000000001.001.0",
+                      "token": "x" * 32, "action": "revoke", "code": "91350100M000100Y43"}
+CHANNELS = ("h5", "miniapp", "kiosk", "staff", "issuer")
 
 
 def operations(app):
@@ -21,8 +23,10 @@ def operations(app):
         path = template
         for p in params:
             path = path.replace("{" + p + "}", SAMPLE_PATH_VALUES.get(p, "nonexistent"))
+        path = path.replace("/?", "")
+        assert spec.regex.match(path), (path, spec.regex.pattern)  # the sample really reaches the handler
         for method, op in handler_operations(spec.handler_class).items():
-            yield method.upper(), path.replace("/?", ""), op
+            yield method.upper(), path, op
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +38,8 @@ async def tokens(idapp):
     wx = await wechat_login(idapp.api, "every-endpoint")
     return {"h5": face.json()["access_token"], "miniapp": wx["access_token"],
             "kiosk": await kiosk_token(idapp.api, idapp.ctx.demo.devices[0]),
-            "staff": await staff_token(idapp.api, demo_staff(idapp.ctx, "admin"))}
+            "staff": await staff_token(idapp.api, demo_staff(idapp.ctx, "admin")),
+            "issuer": await issuer_token(idapp.api, issuer_client(idapp.ctx))}
 
 
 def token_for(op, tokens):

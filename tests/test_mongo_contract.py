@@ -158,3 +158,26 @@ async def test_unicode_strings_and_nested_documents_are_kept(mdb):
     doc = {"_id": uuid.uuid4().hex, "name": "欧阳振华", "addr": {"city": "广州市", "lines": ["天河区", "体育西路"]}}
     await mdb.u.insert_one(doc)
     assert await mdb.u.find_one({"name": "欧阳振华"}) == doc
+
+
+async def test_string_range_and_scalar_in_filters(mdb):
+    await mdb.create_collection("certs")
+    await mdb.certs.insert_many([{"_id": i, "valid_until": f"2026-12-{i:02d}", "status": s}
+                                 for i, s in zip(range(1, 6), ["active", "revoked", "active", "suspended", "active"])])
+    docs = await mdb.certs.find({"valid_until": {"$lte": "2026-12-03"}}).to_list()
+    assert sorted(d["_id"] for d in docs) == [1, 2, 3]
+    updated = await mdb.certs.find_one_and_update({"_id": 4, "status": {"$in": ["active", "suspended"]}},
+                                                  {"$set": {"status": "revoked"}}, return_document=ReturnDocument.AFTER)
+    assert updated["status"] == "revoked"
+    assert await mdb.certs.find_one_and_update({"_id": 2, "status": {"$in": ["active"]}}, {"$set": {"x": 1}}) is None
+
+
+async def test_insert_many_unordered_reports_only_duplicates(mdb):
+    from pymongo.errors import BulkWriteError
+
+    await mdb.create_collection("scans")
+    await mdb.scans.insert_many([{"_id": "a"}, {"_id": "b"}])
+    with pytest.raises(BulkWriteError) as info:
+        await mdb.scans.insert_many([{"_id": "b"}, {"_id": "c"}], ordered=False)
+    assert {e["code"] for e in info.value.details["writeErrors"]} == {11000}
+    assert sorted(d["_id"] for d in await mdb.scans.find({}).to_list()) == ["a", "b", "c"]
