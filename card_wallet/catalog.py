@@ -17,22 +17,9 @@ from identity.items import ItemCatalog
 from identity.uscc import InvalidUscc, parse_uscc
 from server.config import ConfigError
 from server.errors import FieldError
+from server.schema_errors import schema_errors, schema_validator
 
 CATALOG_FILE = "config/catalog/certificate_types.json"
-
-_MESSAGES = {
-    "required": "必填项缺失",
-    "type": "类型不正确",
-    "pattern": "格式不正确",
-    "format": "格式不正确",
-    "maxLength": "内容过长",
-    "minLength": "内容过短",
-    "enum": "取值不在允许范围内",
-    "minimum": "数值过小",
-    "maximum": "数值过大",
-    "additionalProperties": "不允许的字段",
-}
-
 
 @dataclass(frozen=True)
 class CertificateType:
@@ -56,18 +43,7 @@ class CertificateType:
         return self.schema["properties"].get(field_name, {}).get("title", field_name)
 
     def field_errors(self, fields: dict[str, Any]) -> list[FieldError]:
-        out = []
-        for err in sorted(self.validator.iter_errors(fields), key=lambda e: list(e.path)):
-            if err.validator == "required":
-                missing = err.message.split("'")[1] if "'" in err.message else ""
-                out.append(FieldError(f"fields.{missing}", _MESSAGES["required"]))
-            elif err.validator == "additionalProperties":
-                extra = [p for p in fields if p not in self.schema["properties"]]
-                out.extend(FieldError(f"fields.{p}", _MESSAGES["additionalProperties"]) for p in extra)
-            else:
-                path = ".".join(str(p) for p in err.path)
-                out.append(FieldError(f"fields.{path}", f"{self.label(path)}{_MESSAGES.get(err.validator, '不符合要求')}"))
-        return out
+        return schema_errors(self.validator, fields, "fields")
 
     def public_dict(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "holder_kind": self.holder_kind, "defined_by": self.defined_by,
@@ -120,7 +96,7 @@ def load_catalog(path: Path) -> Catalog:
                 issuing_department=entry["issuing_department"], holder_field=entry["holder_field"],
                 schema=entry["schema"], display=entry["display"], validity=entry["validity"],
                 short_id=int(entry["short_id"]),
-                validator=Draft202012Validator(entry["schema"], format_checker=Draft202012Validator.FORMAT_CHECKER),
+                validator=schema_validator(entry["schema"]),
             )
         except (KeyError, TypeError, ValueError, InvalidUscc, SchemaError) as e:
             raise ConfigError("catalog", f"{where} in {path.name}: {e}") from None

@@ -13,6 +13,7 @@ from card_wallet import views as wallet_views
 from identity import code_views, enterprise_views
 from identity import views as identity_views
 from server import dev, kiosk_views
+from server.matters import views as matters_views
 from server.context import AppContext
 from server.http import system
 from server.http.base import NotFoundHandler, request_id_of
@@ -25,7 +26,7 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
     # Kiosk routes first: the scan is the hot path and Tornado tries routes in order.
     routes: list[URLSpec] = [
         *kiosk_views.routes(), *system.routes(), *identity_views.routes(), *enterprise_views.routes(),
-        *code_views.routes(), *wallet_views.routes(),
+        *code_views.routes(), *wallet_views.routes(), *matters_views.routes(),
     ]
     if ctx.settings.dev_endpoints:
         routes += dev.routes()

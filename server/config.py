@@ -156,6 +156,12 @@ class WalletConfig(_Section):
     catalog_file: str = "config/catalog/certificate_types.json"
 
 
+class MattersConfig(_Section):
+    catalog_file: str = "config/catalog/matters.json"
+    upload_dir: str = "var/uploads"
+    hosted_issuer_keys_dir: str = ""
+
+
 class WeChatConfig(_Section):
     appid: str = Field(pattern=r"^wx[0-9a-zA-Z]{16}$")
     secret: str = Field(min_length=1)
@@ -224,6 +230,7 @@ class Settings(_Section):
     tokens: TokensConfig
     codes: CodesConfig
     wallet: WalletConfig = WalletConfig()
+    matters: MattersConfig = MattersConfig()
     wechat: WeChatConfig
     sms: SmsConfig = SmsConfig()
     verification: VerificationConfig = VerificationConfig()

@@ -15,6 +15,9 @@ from card_wallet.issuers import IssuerService
 from card_wallet.service import WalletService
 from card_wallet.storage import WalletStore
 from identity.code_service import CodeService
+from server.matters.catalog import load_matters
+from server.matters.service import MatterService
+from server.matters.storage import MatterStore
 from identity.code_storage import CodeStore
 from identity.codes import CodeKeys, kid_of
 from identity.consent import ConsentService
@@ -65,6 +68,7 @@ class AppContext:
     catalog: Catalog
     wallet: WalletService
     issuers: IssuerService
+    matters: MatterService
     codes: CodeService
     consents: ConsentService
     devices: DeviceService
@@ -160,6 +164,8 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
         catalog=catalog, wallet=wallet, issuers=IssuerService(wallet_store, catalog, sessions, attempts, audit),
         codes=CodeService(code_keys, code_store, persons, enterprises, enterprise_store, items, audit, s.codes),
         consents=consents,
+        matters=MatterService(load_matters(s.path(s.matters.catalog_file), catalog), MatterStore(db), persons,
+                              enterprise_store, wallet, audit, pii, s.path(s.matters.upload_dir), {}),
         devices=DeviceService(DeviceStore(db), code_store, sessions, attempts, audit, s.codes.device_assertion_audience),
         staff=StaffService(StaffStore(db), sessions, attempts, pii, audit),
         events=EventHub(redis, keys), recorder=ScanRecorder(code_store), sms_outbox=outbox,

@@ -19,6 +19,7 @@ from server.embedded import DataDirLock, EmbeddedMongo, EmbeddedRedis, EmbeddedS
 from server.fakes.base import FakeServer
 from server.fakes.wechat import FakeWeChatState, make_fake_wechat
 from server.jobs import PeriodicJob
+from server.matters.hosted import hosted_issuers
 from server.schema import all_collections
 from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
@@ -105,6 +106,7 @@ class Runner:
             if found:
                 raise ConfigError("dev.demo_dir", "public demo keys are registered in production: " + ", ".join(found))
 
+        ctx.matters.hosted_issuers = await hosted_issuers(ctx, s)
         await ctx.devices.sync_cache()
         if s.runs_workers:
             await ctx.recorder.start()

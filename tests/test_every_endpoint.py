@@ -13,7 +13,9 @@ from tests.support import (assert_problem, bearer, demo_staff, issuer_client, is
 SAMPLE_PATH_VALUES = {"enterprise_id": "e" + "0" * 24, "agent_id": "g" + "0" * 24, "consent_id": "c" + "0" * 24,
                       "scan_id": "s" + "0" * 24, "device_id": "no-such-device",
                       "cert_id": "1.2.156.3005.2.11100000000013338W001.11440100007012346M.2026000000000001.001.0",
-                      "token": "x" * 32, "action": "revoke", "code": "91350100M000100Y43"}
+                      "token": "x" * 32, "action": "revoke", "code": "91350100M000100Y43",
+                      "app_id": "a" + "0" * 24, "upload_id": "f" + "0" * 24}
+ALTERNATIVES = {"action": ["revoke", "submit", "accept", "approve"]}
 CHANNELS = ("h5", "miniapp", "kiosk", "staff", "issuer")
 
 
@@ -21,9 +23,12 @@ def operations(app):
     for spec in app.runner.app.api_routes:
         template, params = path_template(spec.regex.pattern)
         path = template
-        for p in params:
-            path = path.replace("{" + p + "}", SAMPLE_PATH_VALUES.get(p, "nonexistent"))
         path = path.replace("/?", "")
+        for p in params:
+            choices = ALTERNATIVES.get(p, [SAMPLE_PATH_VALUES.get(p, "nonexistent")])
+            path = next((path.replace("{" + p + "}", c) for c in choices
+                         if spec.regex.match(path.replace("{" + p + "}", c).replace("{", "x"))),
+                        path.replace("{" + p + "}", choices[0]))
         assert spec.regex.match(path), (path, spec.regex.pattern)  # the sample really reaches the handler
         for method, op in handler_operations(spec.handler_class).items():
             yield method.upper(), path, op

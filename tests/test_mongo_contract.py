@@ -181,3 +181,26 @@ async def test_insert_many_unordered_reports_only_duplicates(mdb):
         await mdb.scans.insert_many([{"_id": "b"}, {"_id": "c"}], ordered=False)
     assert {e["code"] for e in info.value.details["writeErrors"]} == {11000}
     assert sorted(d["_id"] for d in await mdb.scans.find({}).to_list()) == ["a", "b", "c"]
+
+
+async def test_push_each_add_to_set_and_counters(mdb):
+    await mdb.create_collection("apps")
+    await mdb.apps.insert_one({"_id": "a1", "state": "submitted", "version": 1, "timeline": [{"s": "submitted"}],
+                               "depts": []})  # $addToSet needs the array to exist on nx-27017
+    doc = await mdb.apps.find_one_and_update(
+        {"_id": "a1", "version": 1, "state": {"$in": ["submitted"]}},
+        {"$set": {"state": "in_review", "timeline": [{"s": "submitted"}, {"s": "accepted"}, {"s": "in_review"}]},
+         "$inc": {"version": 1}},
+        return_document=ReturnDocument.AFTER)
+    assert doc["version"] == 2 and [t["s"] for t in doc["timeline"]] == ["submitted", "accepted", "in_review"]
+    await mdb.apps.update_one({"_id": "a1"}, {"$addToSet": {"depts": "gz-psb"}})
+    await mdb.apps.update_one({"_id": "a1"}, {"$addToSet": {"depts": "gz-psb"}})
+    assert (await mdb.apps.find_one({"_id": "a1"}))["depts"] == ["gz-psb"]
+    await mdb.create_collection("counters")
+    first = await mdb.counters.find_one_and_update({"_id": "n"}, {"$inc": {"n": 1}}, upsert=True,
+                                                   return_document=ReturnDocument.AFTER)
+    second = await mdb.counters.find_one_and_update({"_id": "n"}, {"$inc": {"n": 1}}, upsert=True,
+                                                    return_document=ReturnDocument.AFTER)
+    assert (first["n"], second["n"]) == (1, 2)
+    deleted = await mdb.counters.delete_many({"n": {"$lt": 5}})
+    assert deleted.deleted_count == 1

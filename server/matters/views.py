@@ -1,0 +1,150 @@
+"""HTTP handlers of matters: catalog, prefill, uploads, applications, staff queue."""
+from __future__ import annotations
+
+from typing import Any
+
+from identity.sessions import Principal
+from identity.tokens import PERSON_CHANNELS, STAFF
+from server.errors import FieldError, InvalidInput
+from server.http.base import BaseHandler
+from server.http.routing import operation, route
+from server.matters.models import (ApplicantActionIn, Application, ApplicationIn, ApplicationList, MatterList,
+                                   MatterQuery, MatterStats, MatterSummary, QueueQuery, StaffActionIn,
+                                   StaffApplication, StatsOut, UploadOut, UploadQuery)
+
+TAGS = ["办事 Matters"]
+STAFF_TAGS = ["审批 Staff console"]
+APP_ID = r"(?P<app_id>a[0-9a-f]{24})"
+MATTER = r"(?P<code>[0-9A-Za-z-]{3,40})"
+UPLOAD_LIMIT = 10 * 1024 * 1024
+
+
+def summary(m: Any) -> MatterSummary:
+    r = m.raw
+    return MatterSummary(code=m.code, name=m.name, department=m.department, department_name=m.department_name,
+                         target=m.target, min_level=m.min_level, promised_limit_days=r["promised_limit_days"],
+                         legal_limit_days=r["legal_limit_days"], visits=r["visits"], online=r["online"],
+                         fees=r["fees"])
+
+
+class MattersHandler(BaseHandler):
+    @operation("事项检索（中文关键词、面向对象、部门）", tags=TAGS, query=MatterQuery, response=MatterList)
+    async def get(self, query: MatterQuery) -> MatterList:
+        found = self.ctx.matters.catalog.search(query.q, query.target, query.department)
+        return MatterList(items=[summary(m) for m in found])
+
+
+class MatterHandler(BaseHandler):
+    @operation("办事指南：条件、材料、表单、时限、跑动次数、收费、流程", tags=TAGS, errors=(404,))
+    async def get(self, code: str) -> dict:
+        m = self.ctx.matters.matter(code)
+        return {**m.raw, "summary": summary(m).model_dump()}
+
+
+class PrefillHandler(BaseHandler):
+    @operation("预填申请表：从身份与卡包取值，并标出卡包可免交的材料（免证办）", tags=TAGS, auth=PERSON_CHANNELS,
+               errors=(404,))
+    async def get(self, principal: Principal, code: str) -> dict:
+        return await self.ctx.matters.prefill(principal, code)
+
+
+class UploadsHandler(BaseHandler):
+    max_body_bytes = UPLOAD_LIMIT + 1  # the service answers "too large" in Chinese with the limit
+
+    @operation("上传材料文件（请求体为文件本身；JPEG / PNG / PDF，≤ 10 MB）", tags=TAGS, auth=PERSON_CHANNELS,
+               query=UploadQuery, response=UploadOut, status=201, errors=(413, 415))
+    async def post(self, principal: Principal, query: UploadQuery) -> UploadOut:
+        doc = await self.ctx.matters.upload(principal, self.request.headers.get("Content-Type", ""), query.filename,
+                                            self.raw_body(), UPLOAD_LIMIT)
+        return UploadOut(id=doc["_id"], sha256=doc["sha256"], size=doc["size"], content_type=doc["content_type"],
+                         filename=doc["filename"])
+
+
+class UploadHandler(BaseHandler):
+    @operation("读取上传的文件（上传者本人或受理部门）", tags=TAGS, auth=[*PERSON_CHANNELS, STAFF],
+               content_type="application/octet-stream", errors=(404,))
+    async def get(self, principal: Principal, upload_id: str) -> None:
+        doc, data = await self.ctx.matters.read_upload(principal, upload_id)
+        self.set_header("Content-Type", doc["content_type"])
+        self.set_header("Content-Disposition", "inline")
+        self.finish(data)
+
+
+class ApplicationsHandler(BaseHandler):
+    @operation("提交申请（须带 Idempotency-Key：同一键同一内容只生成一份申请）", tags=TAGS, auth=PERSON_CHANNELS,
+               body=ApplicationIn, response=Application, status=201, errors=(403, 404, 409, 422),
+               headers={"Idempotency-Key": "必填：客户端生成的唯一键（重试时不变）"})
+    async def post(self, principal: Principal, body: ApplicationIn) -> None:
+        key = self.request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 100:
+            raise InvalidInput("请求头 Idempotency-Key 必填（1-100 个字符）", code="idempotency_key_required",
+                               errors=[FieldError("Idempotency-Key", "必填，1-100 个字符")])
+        app, created = await self.ctx.matters.submit(principal, key, body.model_dump())
+        self.send_json(Application(**self.ctx.matters.view(app)), 201 if created else 200)
+
+    @operation("我的申请（或当前代表的企业的申请）", tags=TAGS, auth=PERSON_CHANNELS, response=ApplicationList)
+    async def get(self, principal: Principal) -> ApplicationList:
+        return ApplicationList(items=[Application(**a) for a in await self.ctx.matters.mine(principal)])
+
+
+class ApplicationHandler(BaseHandler):
+    @operation("申请详情与完整办理进程", tags=TAGS, auth=PERSON_CHANNELS, response=Application, errors=(404,))
+    async def get(self, principal: Principal, app_id: str) -> Application:
+        return Application(**await self.ctx.matters.get_mine(principal, app_id))
+
+
+class ApplicantActionHandler(BaseHandler):
+    @operation("申请人操作：submit 提交草稿 | resubmit 补正后重新提交 | withdraw 撤回", tags=TAGS,
+               auth=PERSON_CHANNELS, body=ApplicantActionIn, response=Application, errors=(404, 409, 422))
+    async def post(self, principal: Principal, app_id: str, action: str, body: ApplicantActionIn) -> Application:
+        return Application(**await self.ctx.matters.applicant_action(
+            principal, app_id, action, body.version, body.comment, [m.model_dump() for m in body.materials]))
+
+
+class QueueHandler(BaseHandler):
+    @operation("本部门待办队列（按状态、是否逾期、事项筛选）", tags=STAFF_TAGS, auth=[STAFF], query=QueueQuery,
+               response=ApplicationList)
+    async def get(self, principal: Principal, query: QueueQuery) -> ApplicationList:
+        apps = await self.ctx.matters.queue(principal, query.state, query.overdue, query.matter)
+        return ApplicationList(items=[Application(**a) for a in apps])
+
+
+class StaffApplicationHandler(BaseHandler):
+    @operation("申请详情（含材料与证照核验结果），仅本部门", tags=STAFF_TAGS, auth=[STAFF], response=StaffApplication,
+               errors=(404,))
+    async def get(self, principal: Principal, app_id: str) -> StaffApplication:
+        return StaffApplication(**await self.ctx.matters.staff_get(principal, app_id))
+
+
+class StaffActionHandler(BaseHandler):
+    @operation("审批操作：accept 受理 | reject 不予受理 | request-supplement 补正 | approve 批准 | deny 不予批准 | "
+               "complete 办结", tags=STAFF_TAGS, auth=[STAFF], body=StaffActionIn, response=Application,
+               errors=(403, 404, 409))
+    async def post(self, principal: Principal, app_id: str, action: str, body: StaffActionIn) -> Application:
+        return Application(**await self.ctx.matters.staff_action(principal, app_id, action, body.version,
+                                                                 body.comment, body.items))
+
+
+class StatsHandler(BaseHandler):
+    @operation("科室统计：各事项数量、按时办结率、平均办理工作日（主管）", tags=STAFF_TAGS, auth=[STAFF],
+               response=StatsOut, errors=(403,))
+    async def get(self, principal: Principal) -> StatsOut:
+        return StatsOut(items=[MatterStats(**s) for s in await self.ctx.matters.stats(principal)])
+
+
+def routes() -> list:
+    return [
+        route(r"/api/v1/matters", MattersHandler),
+        route(rf"/api/v1/matters/{MATTER}", MatterHandler),
+        route(rf"/api/v1/matters/{MATTER}/prefill", PrefillHandler),
+        route(r"/api/v1/uploads", UploadsHandler),
+        route(r"/api/v1/uploads/(?P<upload_id>f[0-9a-f]{24})", UploadHandler),
+        route(r"/api/v1/applications", ApplicationsHandler),
+        route(rf"/api/v1/applications/{APP_ID}", ApplicationHandler),
+        route(rf"/api/v1/applications/{APP_ID}/(?P<action>submit|resubmit|withdraw)", ApplicantActionHandler),
+        route(r"/api/v1/staff/queue", QueueHandler),
+        route(r"/api/v1/staff/stats", StatsHandler),
+        route(rf"/api/v1/staff/applications/{APP_ID}", StaffApplicationHandler),
+        route(rf"/api/v1/staff/applications/{APP_ID}/(?P<action>accept|reject|request-supplement|approve|deny|complete)",
+              StaffActionHandler),
+    ]
