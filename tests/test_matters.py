@@ -132,8 +132,11 @@ async def test_journey_apply_review_supplement_approve_result_in_wallet(idapp):
     permit = next(w for w in wallet if w["type"] == "11100000000013338W021")
     assert permit["id"] == approved["result"]["certificate_id"] and permit["status"] in ("valid", "expiring")
     mine = (await idapp.api.get(f"/api/v1/applications/{app['id']}", headers=h)).json()
-    assert [t["state"] for t in mine["timeline"]] == ["submitted", "accepted", "in_review", "supplement_requested",
-                                                      "resubmitted", "approved", "completed"]
+    assert [t["state"] for t in mine["timeline"]] == ["submitted", "submitted", "accepted", "in_review",
+                                                      "supplement_requested", "resubmitted", "approved", "completed"]
+    # no property in the wallet: 秒批 did not apply, and the reviewer saw why
+    assert mine["timeline"][1]["actor"] == {"type": "system", "id": "秒批"} and "不动产" in mine["timeline"][1]["comment"]
+    assert mine["instant_approval"]["passed"] is False
     assert all(t["actor"]["id"] for t in mine["timeline"])
 
 

@@ -13,6 +13,7 @@ from jsonschema.exceptions import SchemaError
 
 from card_wallet.catalog import Catalog
 from server.config import ConfigError
+from server.matters.rules import RuleError, validate_rule
 from server.schema_errors import schema_validator
 
 IDENTITY_SOURCES = {"identity.name", "identity.id_number", "identity.phone", "identity.gender", "identity.birth_date"}
@@ -40,6 +41,10 @@ class Matter:
     @property
     def promised_days(self) -> int:
         return self.raw["promised_limit_days"]
+
+    @property
+    def instant_rules(self) -> list[dict[str, Any]]:
+        return self.raw.get("instant_approval", {}).get("rules", [])
 
     def allows(self, kind: str) -> bool:
         return self.target in (kind, "both")
@@ -121,6 +126,13 @@ def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
                     if f not in ctype.schema["properties"]:
                         raise ValueError(f"result: {f} is not a field of {ctype.name}")
                     _check_source(source, certificates, fields, f"result.{f}")
+            for i, r in enumerate(entry.get("instant_approval", {}).get("rules", [])):
+                try:
+                    if not isinstance(r.get("name"), str) or "rule" not in r:
+                        raise RuleError("each rule needs a name and a rule")
+                    validate_rule(r["rule"], fields, certificates)
+                except RuleError as e:
+                    raise ValueError(f"instant_approval rule {i + 1} ({r.get('name', '?')}): {e}") from None
             if int(entry["promised_limit_days"]) > int(entry["legal_limit_days"]):
                 raise ValueError("the promised time limit exceeds the legal one")
             out.append(Matter(code, entry["name"], entry["department"], entry["department_name"], entry["target"],

@@ -79,6 +79,7 @@ class Application(BaseModel):
     clock_paused: bool
     supplement: dict[str, Any] | None
     result: dict[str, Any] | None
+    instant_approval: dict[str, Any] | None = Field(None, description="秒批：各条规则是否满足")
 
 
 class ApplicationList(BaseModel):

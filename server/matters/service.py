@@ -31,6 +31,7 @@ from server.errors import (Conflict, FieldError, InvalidInput, NotFound, Payload
                            Unprocessable, UnsupportedMediaType)
 from server.matters.calendar import add_working_days, working_days_between
 from server.matters.catalog import Matter, MatterCatalog
+from server.matters.rules import evaluate, facts_of
 from server.matters.storage import MatterStore
 from server.pii import PiiCipher
 from server.schema_errors import schema_errors
@@ -260,7 +261,7 @@ class MatterService:
                           "person_id": applicant.person_id},
             "form": form, "materials": materials, "state": state, "version": 1, "created_at": now,
             "submitted_at": now if state == "submitted" else None, "accepted_on": None, "paused_days": 0,
-            "paused_since": None, "finished_on": None, "result": None, "supplement": None,
+            "paused_since": None, "finished_on": None, "result": None, "supplement": None, "instant_approval": None,
             "timeline": [{"state": state, "at": now, "actor": {"type": "person", "id": principal.subject},
                           "comment": ""}],
         }
@@ -272,7 +273,59 @@ class MatterService:
         await self.audit.record(applicant.chain, Actor("person", principal.subject), f"application.{state}",
                                 target={"type": "application", "id": doc["_id"]},
                                 details={"matter": matter.code, "number": number})
+        if state == "submitted" and matter.instant_rules:
+            doc = await self._instant_approval(doc, matter, applicant, principal)
         return doc
+
+    async def _facts(self, applicant: Applicant, matter: Matter, form: dict[str, Any], principal: Principal
+                     ) -> dict[str, Any]:
+        values, certs = await self._sources(applicant, matter)
+        wanted = {f.split(".")[1] for r in matter.instant_rules for f in facts_of(r["rule"])
+                  if f.startswith("certificate.")}
+        missing = sorted(t for t in wanted if t not in certs)
+        if missing:
+            person = await self.persons.get(principal.subject) or {}
+            bidx = (person.get("realname") or {}).get("id_bidx")
+            certs.update(await self.wallet.satisfies("person", bidx, missing) if bidx else dict.fromkeys(missing))
+        facts: dict[str, Any] = {f"form.{k}": v for k, v in form.items()}
+        person = await self.persons.get(principal.subject) or {}
+        rn = person.get("realname") or {}
+        facts["identity.level"] = person.get("level", 0)
+        if rn:
+            id_number = self.pii.decrypt(rn["id_enc"], "id_number")
+            born = date.fromisoformat(rn["birth_date"])
+            today = china_today()
+            facts.update({"identity.name": rn["name"], "identity.id_number": id_number, "identity.gender": rn["gender"],
+                          "identity.age": today.year - born.year - ((today.month, today.day) < (born.month, born.day))})
+        for type_code, found in certs.items():
+            facts[f"certificate.{type_code}"] = found is not None
+            for f, v in (found or {}).get("fields", {}).items():
+                facts[f"certificate.{type_code}.{f}"] = v
+        return facts
+
+    async def _instant_approval(self, app: dict[str, Any], matter: Matter, applicant: Applicant,
+                                principal: Principal) -> dict[str, Any]:
+        """秒批: every rule passes -> accepted, approved and completed now by the system;
+        otherwise the application waits in the queue with the failed rules for the reviewer."""
+        facts = await self._facts(applicant, matter, app["form"], principal)
+        results = [{"name": r["name"], "passed": bool(evaluate(r["rule"], facts))} for r in matter.instant_rules]
+        passed = all(r["passed"] for r in results)
+        record = {"passed": passed, "results": results, "at": now_ms()}
+        system = Actor("system", "秒批")
+        if not passed:
+            failed = [r["name"] for r in results if not r["passed"]]
+            updated = await self.store.transition(app["_id"], app["version"], ["submitted"],
+                                                  {"instant_approval": record},
+                                                  app["timeline"] + [{"state": "submitted", "at": now_ms(),
+                                                                      "actor": system.as_dict(),
+                                                                      "comment": "未满足秒批条件，转人工审核：" + "；".join(failed)}])
+            return updated or app
+        app = await self._transition(app, "accept", app["version"], system, "符合秒批条件，自动受理",
+                                     {"instant_approval": record})
+        result = await self._issue_result(app)
+        app = await self._transition(app, "approve", app["version"], system, "秒批：规则全部满足，自动批准",
+                                     {"result": result})
+        return await self._transition(app, "complete", app["version"], system, "秒批办结")
 
     async def _materials(self, applicant: Applicant, matter: Matter, given: list[dict[str, Any]]
                          ) -> list[dict[str, Any]]:
