@@ -18,8 +18,11 @@ UPLOADS = CollectionSpec("uploads", (IndexModel([("owner", ASCENDING)]),))
 # Idempotency-Key per principal: _id "<principal>:<key>" claims it atomically.
 IDEMPOTENCY = CollectionSpec("idempotency_keys", (IndexModel([("created_at", ASCENDING)]),))
 COUNTERS = CollectionSpec("counters")
+# 好差评: one rating per application (_id = application id); bad ones open a rectification.
+RATINGS = CollectionSpec("ratings", (IndexModel([("department", ASCENDING)]), IndexModel([("matter", ASCENDING)])))
+RECTIFICATIONS = CollectionSpec("rectifications", (IndexModel([("department", ASCENDING), ("state", ASCENDING)]),))
 
-COLLECTIONS = [APPLICATIONS, UPLOADS, IDEMPOTENCY, COUNTERS]
+COLLECTIONS = [APPLICATIONS, UPLOADS, IDEMPOTENCY, COUNTERS, RATINGS, RECTIFICATIONS]
 
 
 class MatterStore:
@@ -92,3 +95,47 @@ class MatterStore:
 
     async def upload(self, upload_id: str) -> dict[str, Any] | None:
         return await self.uploads.find_one({"_id": upload_id})
+
+
+class RatingStore:
+    def __init__(self, db: AsyncDatabase):
+        self.ratings = db[RATINGS.name]
+        self.rects = db[RECTIFICATIONS.name]
+
+    async def insert(self, doc: dict[str, Any]) -> bool:
+        try:
+            await self.ratings.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def get(self, app_id: str) -> dict[str, Any] | None:
+        return await self.ratings.find_one({"_id": app_id})
+
+    async def replace(self, app_id: str, version: int, doc: dict[str, Any]) -> bool:
+        result = await self.ratings.replace_one({"_id": app_id, "version": version}, doc)
+        return result.modified_count == 1
+
+    async def of_department(self, department: str) -> list[dict[str, Any]]:
+        return await self.ratings.find({"department": department}).to_list()
+
+    async def insert_rectification(self, doc: dict[str, Any]) -> bool:
+        try:
+            await self.rects.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def rectification(self, rect_id: str) -> dict[str, Any] | None:
+        return await self.rects.find_one({"_id": rect_id})
+
+    async def rectifications(self, department: str, state: str | None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"department": department}
+        if state:
+            query["state"] = state
+        return await self.rects.find(query).sort("created_at", DESCENDING).to_list()
+
+    async def update_rectification(self, rect_id: str, expected_state: str, set_: dict[str, Any]
+                                   ) -> dict[str, Any] | None:
+        return await self.rects.find_one_and_update({"_id": rect_id, "state": expected_state}, {"$set": set_},
+                                                    return_document=ReturnDocument.AFTER)

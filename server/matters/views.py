@@ -8,9 +8,12 @@ from identity.tokens import PERSON_CHANNELS, STAFF
 from server.errors import FieldError, InvalidInput
 from server.http.base import BaseHandler
 from server.http.routing import operation, route
-from server.matters.models import (ApplicantActionIn, Application, ApplicationIn, ApplicationList, MatterList,
-                                   MatterQuery, MatterStats, MatterSummary, QueueQuery, StaffActionIn,
-                                   StaffApplication, StatsOut, UploadOut, UploadQuery)
+from identity.service import Caller
+from identity.tokens import KIOSK
+from server.matters.models import (AnswerIn, ApplicantActionIn, Application, ApplicationIn, ApplicationList,
+                                   KioskRatingIn, MatterList, MatterQuery, MatterStats, MatterSummary, QueueQuery,
+                                   RatingIn, RatingOut, RectificationList, RectificationOut, RectificationQuery,
+                                   StaffActionIn, StaffApplication, StatsOut, UploadOut, UploadQuery)
 
 TAGS = ["办事 Matters"]
 STAFF_TAGS = ["审批 Staff console"]
@@ -147,4 +150,83 @@ def routes() -> list:
         route(rf"/api/v1/staff/applications/{APP_ID}", StaffApplicationHandler),
         route(rf"/api/v1/staff/applications/{APP_ID}/(?P<action>accept|reject|request-supplement|approve|deny|complete)",
               StaffActionHandler),
+        *rating_routes(),
+    ]
+
+
+# --- 好差评 -----------------------------------------------------------------------------------
+
+def rating_out(r: dict) -> "RatingOut":
+    return RatingOut(application_id=r["_id"], score=r["score"], level=r["level"], tags=r["tags"],
+                     comment=r["comment"], channel=r["channel"], rectification_id=r.get("rectification_id"))
+
+
+def rect_out(r: dict) -> "RectificationOut":
+    return RectificationOut(id=r["_id"], **{k: r.get(k) for k in (
+        "application_number", "matter", "matter_name", "score", "comment", "tags", "state", "due_on", "answer",
+        "close_comment")}, overdue=r.get("overdue", False))
+
+
+class RatingHandler(BaseHandler):
+    @operation("评价已办结的申请（好差评，每件一次）", tags=TAGS, auth=PERSON_CHANNELS, body=RatingIn,
+               response=RatingOut, status=201, errors=(404, 409))
+    async def post(self, principal: Principal, app_id: str, body: RatingIn) -> "RatingOut":
+        caller = Caller(principal.channel, self.client_ip)
+        return rating_out(await self.ctx.ratings.rate(principal, app_id, body.score, body.tags, body.comment,
+                                                      body.indicators, "online", caller))
+
+    @operation("修改评价（评价后 7 天内）", tags=TAGS, auth=PERSON_CHANNELS, body=RatingIn, response=RatingOut,
+               errors=(404, 409))
+    async def patch(self, principal: Principal, app_id: str, body: RatingIn) -> "RatingOut":
+        caller = Caller(principal.channel, self.client_ip)
+        return rating_out(await self.ctx.ratings.change(principal, app_id, body.score, body.tags, body.comment,
+                                                        body.indicators, caller))
+
+
+class KioskRatingHandler(BaseHandler):
+    @operation("自助终端或窗口现场收集评价（需已扫持码人服务码）", tags=["终端与窗口 Kiosk & window"],
+               auth=[KIOSK, STAFF], body=KioskRatingIn, response=RatingOut, status=201, errors=(403, 404, 409))
+    async def post(self, principal: Principal, body: KioskRatingIn) -> "RatingOut":
+        actor = await self.ctx.devices.actor(principal, "rate")
+        caller = Caller("kiosk", self.client_ip)
+        return rating_out(await self.ctx.ratings.rate_at_kiosk(actor, body.scan_id, body.application_id, body.score,
+                                                               body.tags, body.comment, caller))
+
+
+class RectificationsHandler(BaseHandler):
+    @operation("本部门的差评整改任务", tags=STAFF_TAGS, auth=[STAFF], query=RectificationQuery,
+               response=RectificationList)
+    async def get(self, principal: Principal, query: "RectificationQuery") -> "RectificationList":
+        return RectificationList(items=[rect_out(r) for r in await self.ctx.ratings.rectifications(principal,
+                                                                                                   query.state)])
+
+
+class RectificationAnswerHandler(BaseHandler):
+    @operation("答复整改任务（回访与整改情况）", tags=STAFF_TAGS, auth=[STAFF], body=AnswerIn,
+               response=RectificationOut, errors=(403, 404, 409))
+    async def post(self, principal: Principal, rect_id: str, body: "AnswerIn") -> "RectificationOut":
+        return rect_out(await self.ctx.ratings.answer(principal, rect_id, body.text))
+
+
+class RectificationCloseHandler(BaseHandler):
+    @operation("关闭整改任务（主管）", tags=STAFF_TAGS, auth=[STAFF], body=AnswerIn, response=RectificationOut,
+               errors=(403, 404, 409))
+    async def post(self, principal: Principal, rect_id: str, body: "AnswerIn") -> "RectificationOut":
+        return rect_out(await self.ctx.ratings.close(principal, rect_id, body.text))
+
+
+class RatingStatsHandler(BaseHandler):
+    @operation("好差评统计：按事项与部门（主管）", tags=STAFF_TAGS, auth=[STAFF], errors=(403,))
+    async def get(self, principal: Principal) -> dict:
+        return await self.ctx.ratings.stats(principal)
+
+
+def rating_routes() -> list:
+    return [  # see also routes()
+        route(rf"/api/v1/applications/{APP_ID}/rating", RatingHandler),
+        route(r"/api/v1/kiosk/ratings", KioskRatingHandler),
+        route(r"/api/v1/staff/rectifications", RectificationsHandler),
+        route(r"/api/v1/staff/rectifications/(?P<rect_id>r[0-9a-f]{24})/answer", RectificationAnswerHandler),
+        route(r"/api/v1/staff/rectifications/(?P<rect_id>r[0-9a-f]{24})/close", RectificationCloseHandler),
+        route(r"/api/v1/staff/ratings/stats", RatingStatsHandler),
     ]
