@@ -162,6 +162,14 @@ class MattersConfig(_Section):
     hosted_issuer_keys_dir: str = ""
 
 
+class NotificationsConfig(_Section):
+    max_attempts: int = Field(5, ge=1, le=20)
+    base_backoff_seconds: float = Field(2.0, ge=0.01, le=600)
+    lease_seconds: float = Field(30.0, ge=0.5, le=600)
+    poll_seconds: float = Field(0.5, ge=0.01, le=60)
+    wechat_template_id: str = Field("tpl-application-progress-dev", min_length=1)
+
+
 class WeChatConfig(_Section):
     appid: str = Field(pattern=r"^wx[0-9a-zA-Z]{16}$")
     secret: str = Field(min_length=1)
@@ -231,6 +239,7 @@ class Settings(_Section):
     codes: CodesConfig
     wallet: WalletConfig = WalletConfig()
     matters: MattersConfig = MattersConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
     wechat: WeChatConfig
     sms: SmsConfig = SmsConfig()
     verification: VerificationConfig = VerificationConfig()

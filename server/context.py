@@ -17,6 +17,8 @@ from card_wallet.storage import WalletStore
 from identity.code_service import CodeService
 from server.matters.catalog import load_matters
 from server.matters.ratings import RatingService
+from server.notifications import Notifier
+from server.storage.notifications import NotificationStore
 from server.matters.service import MatterService
 from server.matters.storage import MatterStore, RatingStore
 from identity.code_storage import CodeStore
@@ -71,6 +73,7 @@ class AppContext:
     issuers: IssuerService
     matters: MatterService
     ratings: RatingService
+    notifier: Notifier
     codes: CodeService
     consents: ConsentService
     devices: DeviceService
@@ -160,16 +163,20 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
                            s.wallet.font_path)
     consents = ConsentService(code_store, persons, enterprise_store, items, audit, pii, s.codes)
     consents.certificate_source = wallet.deliver_for_consent
-    matters = MatterService(load_matters(s.path(s.matters.catalog_file), catalog), MatterStore(db), persons,
+    matter_store = MatterStore(db)
+    matters = MatterService(load_matters(s.path(s.matters.catalog_file), catalog), matter_store, persons,
                             enterprise_store, wallet, audit, pii, s.path(s.matters.upload_dir), {})
+    events = EventHub(redis, keys)
+    notifier = Notifier(NotificationStore(db), matter_store, persons, pii, wechat, sender, events, s)
+    matters.notifier = notifier
     return AppContext(
         settings=s, mongo=mongo, db=db, redis=redis, fast_redis=fast, keys=keys, pii=pii, executor=executor, audit=audit,
         sessions=sessions, wechat=wechat, identity=identity, enterprises=enterprises, items=items,
         catalog=catalog, wallet=wallet, issuers=IssuerService(wallet_store, catalog, sessions, attempts, audit),
         codes=CodeService(code_keys, code_store, persons, enterprises, enterprise_store, items, audit, s.codes),
         consents=consents,
-        matters=matters, ratings=RatingService(RatingStore(db), matters, audit, code_store),
+        matters=matters, ratings=RatingService(RatingStore(db), matters, audit, code_store), notifier=notifier,
         devices=DeviceService(DeviceStore(db), code_store, sessions, attempts, audit, s.codes.device_assertion_audience),
         staff=StaffService(StaffStore(db), sessions, attempts, pii, audit),
-        events=EventHub(redis, keys), recorder=ScanRecorder(code_store), sms_outbox=outbox,
+        events=events, recorder=ScanRecorder(code_store), sms_outbox=outbox,
     )

@@ -6,11 +6,24 @@ certificate version), so two workers doing the same pass change nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Awaitable, Callable
 
 log = logging.getLogger("superapp.jobs")
+
+
+async def stop_task(task: asyncio.Task | None, timeout: float = 3.0) -> None:
+    """Cancel a background task and wait for it, but not forever: a driver call that
+    does not honour cancellation promptly (e.g. during a server outage) must not hold
+    up a shutdown."""
+    if task is None or task.done():
+        return
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        log.warning("task %s did not stop within %.0fs; leaving it", task.get_name(), timeout)
+    elif not task.cancelled() and task.exception() is not None:
+        log.warning("task %s ended with %r", task.get_name(), task.exception())
 
 
 class PeriodicJob:
@@ -35,8 +48,5 @@ class PeriodicJob:
             await asyncio.sleep(self.every)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None

@@ -110,7 +110,9 @@ class Runner:
         await ctx.devices.sync_cache()
         if s.runs_workers:
             await ctx.recorder.start()
-            self._jobs = [PeriodicJob("certificate-reminders", 3600, ctx.wallet.scan_reminders)]
+            self._jobs = [PeriodicJob("certificate-reminders", 3600, ctx.wallet.scan_reminders),
+                          PeriodicJob("notification-outbox-sweep", 10, ctx.notifier.sweep)]
+            ctx.notifier.start()
             for job in self._jobs:
                 job.start()
         if not s.serves_http:
@@ -154,6 +156,7 @@ class Runner:
             await job.stop()
         self._jobs.clear()
         if self.ctx is not None:
+            await self.ctx.notifier.stop()
             await self.ctx.recorder.stop()
             await self.ctx.events.stop()
             await self.ctx.close()

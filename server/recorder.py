@@ -10,8 +10,9 @@ its id and not recorded twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+
+from server.jobs import stop_task
 import os
 import socket
 
@@ -51,8 +52,5 @@ class ScanRecorder:
         return len(entries)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None

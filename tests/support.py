@@ -357,3 +357,11 @@ async def issuer_token(api: Api, client: Any) -> str:
     resp = await api.post("/api/v1/issuers/token", {"assertion": client.assertion()})
     assert resp.status == 200, resp.body
     return resp.json()["access_token"]
+
+
+async def upload_pdf(api: Api, person: dict[str, Any]) -> str:
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+    resp = await api.request("POST", "/api/v1/uploads?filename=lease.pdf", body=pdf,
+                             headers={**bearer(person["access_token"]), "Content-Type": "application/pdf"})
+    assert resp.status == 201, resp.body
+    return resp.json()["id"]

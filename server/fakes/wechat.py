@@ -12,6 +12,7 @@ Test helpers under ``/__fake__/``: the recorded messages, and failure injection.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -46,6 +47,8 @@ class FakeWeChatState:
         self.messages: list[dict[str, Any]] = []
         self.fail_next: list[int] = []  # errcodes to return for the next subscribe sends
         self.calls: list[str] = []
+        self.hold_seconds = 0.0  # keep subscribe sends waiting (to kill a sender mid-delivery)
+        self.inflight = 0
 
     def token_ok(self, token: str | None) -> bool:
         return bool(token) and self.tokens.get(token, 0) > time.time()
@@ -107,7 +110,7 @@ class PhoneNumberHandler(_Handler):
 
 
 class SubscribeSendHandler(_Handler):
-    def post(self) -> None:
+    async def post(self) -> None:
         if not self.state.token_ok(self.get_argument("access_token", None)):
             return self.error(40001, "invalid credential, access_token is invalid or not latest")
         body = self.body_json()
@@ -115,6 +118,14 @@ class SubscribeSendHandler(_Handler):
             return self.error(47003, "argument invalid!")
         if self.state.fail_next:
             return self.error(self.state.fail_next.pop(0), "system error")
+        if self.state.hold_seconds:
+            self.state.inflight += 1
+            try:
+                await asyncio.sleep(self.state.hold_seconds)
+            finally:
+                self.state.inflight -= 1
+            if self.request.connection.stream.closed():
+                return  # the sender went away before the request completed: nothing was sent
         self.state.messages.append({**body, "received_at": time.time()})
         self.reply({"errcode": 0, "errmsg": "ok", "msgid": int(time.time() * 1000)})
 

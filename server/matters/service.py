@@ -97,6 +97,14 @@ class MatterService:
         self.pii = pii
         self.upload_dir = upload_dir
         self.hosted_issuers = hosted_issuers  # department -> client with the department's issuer key
+        self.notifier: Any = None  # set at start-up: turns the outbox into notifications at once
+
+    async def _notify(self, app: dict[str, Any]) -> None:
+        if self.notifier is not None:
+            try:
+                await self.notifier.enqueue_application(app)
+            except Exception:  # noqa: BLE001 - the sweep finishes it; the state change stands
+                pass
 
     # ------------------------------------------------------------------------------------------
     # catalog and prefill
@@ -262,6 +270,7 @@ class MatterService:
             "form": form, "materials": materials, "state": state, "version": 1, "created_at": now,
             "submitted_at": now if state == "submitted" else None, "accepted_on": None, "paused_days": 0,
             "paused_since": None, "finished_on": None, "result": None, "supplement": None, "instant_approval": None,
+            "outbox_pending": True, "notified_upto": 0, "updated_at": now,
             "timeline": [{"state": state, "at": now, "actor": {"type": "person", "id": principal.subject},
                           "comment": ""}],
         }
@@ -275,6 +284,7 @@ class MatterService:
                                 details={"matter": matter.code, "number": number})
         if state == "submitted" and matter.instant_rules:
             doc = await self._instant_approval(doc, matter, applicant, principal)
+        await self._notify(doc)
         return doc
 
     async def _facts(self, applicant: Applicant, matter: Matter, form: dict[str, Any], principal: Principal
@@ -315,7 +325,7 @@ class MatterService:
         if not passed:
             failed = [r["name"] for r in results if not r["passed"]]
             updated = await self.store.transition(app["_id"], app["version"], ["submitted"],
-                                                  {"instant_approval": record},
+                                                  {"instant_approval": record, "outbox_pending": True},
                                                   app["timeline"] + [{"state": "submitted", "at": now_ms(),
                                                                       "actor": system.as_dict(),
                                                                       "comment": "未满足秒批条件，转人工审核：" + "；".join(failed)}])
@@ -414,7 +424,7 @@ class MatterService:
         allowed, to, _ = TRANSITIONS[action]
         today = china_today()
         now = now_ms()
-        set_: dict[str, Any] = {"state": to, **(extra or {})}
+        set_: dict[str, Any] = {"state": to, "outbox_pending": True, "updated_at": now_ms(), **(extra or {})}
         events = [{"state": to, "at": now, "actor": actor.as_dict(), "comment": comment}]
         if action == "accept":
             set_["accepted_on"] = today.isoformat()
@@ -448,6 +458,7 @@ class MatterService:
         chain = person_chain(ident) if kind == "person" else enterprise_chain(ident)
         await self.audit.record(chain, actor, f"application.{to}", target={"type": "application", "id": app["_id"]},
                                 details={"number": app["number"], "comment": comment})
+        await self._notify(updated)
         return updated
 
     async def applicant_action(self, principal: Principal, app_id: str, action: str, version: int,

@@ -11,7 +11,7 @@ from server.storage.mongo import CollectionSpec
 
 APPLICATIONS = CollectionSpec(
     "applications",
-    (IndexModel([("applicant_key", ASCENDING), ("created_at", DESCENDING)]),
+    (IndexModel([("applicant_key", ASCENDING), ("created_at", DESCENDING)]), IndexModel([("outbox_pending", ASCENDING)]),
      IndexModel([("department", ASCENDING), ("state", ASCENDING)]), IndexModel([("number", ASCENDING)], unique=True)),
 )
 UPLOADS = CollectionSpec("uploads", (IndexModel([("owner", ASCENDING)]),))
@@ -87,6 +87,15 @@ class MatterStore:
             {"$set": {**set_, "timeline": timeline}, "$inc": {"version": 1}},
             return_document=ReturnDocument.AFTER,
         )
+
+    async def mark_notified(self, app_id: str, version: int, upto: int) -> None:
+        """Outbox done up to ``upto`` — cleared only if no newer change came meanwhile."""
+        await self.apps.update_one({"_id": app_id, "version": version},
+                                   {"$set": {"notified_upto": upto, "outbox_pending": False}})
+
+    async def outbox_pending(self, older_than: int) -> list[dict[str, Any]]:
+        docs = await self.apps.find({"outbox_pending": True}).limit(200).to_list()
+        return [d for d in docs if d.get("updated_at", 0) < older_than]
 
     # -- uploads ------------------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """HTTP handlers of matters: catalog, prefill, uploads, applications, staff queue."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 from identity.sessions import Principal
 from identity.tokens import PERSON_CHANNELS, STAFF
@@ -221,6 +223,39 @@ class RatingStatsHandler(BaseHandler):
         return await self.ctx.ratings.stats(principal)
 
 
+class NotificationQuery(BaseModel):
+    status: Literal["pending", "sending", "sent", "failed"] | None = None
+    application_id: str | None = Field(None, pattern=r"^a[0-9a-f]{24}$")
+    limit: int = Field(100, ge=1, le=500)
+
+
+class NotificationOut(BaseModel):
+    id: str
+    application_id: str
+    number: str
+    state: str
+    status: str
+    channel: str | None
+    attempts: int
+    last_error: str | None
+    created_at: int
+    sent_at: int | None
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationOut]
+
+
+class NotificationsHandler(BaseHandler):
+    @operation("通知投递状态（客服：平台管理员或部门主管）", tags=STAFF_TAGS, auth=[STAFF], query=NotificationQuery,
+               response=NotificationList, errors=(403,))
+    async def get(self, principal: Principal, query: NotificationQuery) -> NotificationList:
+        docs = await self.ctx.notifier.for_support(principal, query.status, query.application_id, query.limit)
+        return NotificationList(items=[NotificationOut(id=d["_id"], **{k: d.get(k) for k in (
+            "application_id", "number", "state", "status", "channel", "attempts", "last_error", "created_at",
+            "sent_at")}) for d in docs])
+
+
 def rating_routes() -> list:
     return [  # see also routes()
         route(rf"/api/v1/applications/{APP_ID}/rating", RatingHandler),
@@ -229,4 +264,5 @@ def rating_routes() -> list:
         route(r"/api/v1/staff/rectifications/(?P<rect_id>r[0-9a-f]{24})/answer", RectificationAnswerHandler),
         route(r"/api/v1/staff/rectifications/(?P<rect_id>r[0-9a-f]{24})/close", RectificationCloseHandler),
         route(r"/api/v1/staff/ratings/stats", RatingStatsHandler),
+        route(r"/api/v1/staff/notifications", NotificationsHandler),
     ]
