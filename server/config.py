@@ -158,6 +158,7 @@ class WalletConfig(_Section):
 
 class MattersConfig(_Section):
     catalog_file: str = "config/catalog/matters.json"
+    bundles_file: str = "config/catalog/bundles.json"
     upload_dir: str = "var/uploads"
     hosted_issuer_keys_dir: str = ""
 

@@ -16,6 +16,7 @@ from card_wallet.service import WalletService
 from card_wallet.storage import WalletStore
 from identity.code_service import CodeService
 from server.matters.catalog import load_matters
+from server.matters.bundles import BundleService, load_bundles
 from server.matters.ratings import RatingService
 from server.notifications import Notifier
 from server.storage.notifications import NotificationStore
@@ -73,6 +74,7 @@ class AppContext:
     issuers: IssuerService
     matters: MatterService
     ratings: RatingService
+    bundles: BundleService
     notifier: Notifier
     codes: CodeService
     consents: ConsentService
@@ -176,6 +178,7 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
         codes=CodeService(code_keys, code_store, persons, enterprises, enterprise_store, items, audit, s.codes),
         consents=consents,
         matters=matters, ratings=RatingService(RatingStore(db), matters, audit, code_store), notifier=notifier,
+        bundles=BundleService(load_bundles(s.path(s.matters.bundles_file), matters.catalog), matters),
         devices=DeviceService(DeviceStore(db), code_store, sessions, attempts, audit, s.codes.device_assertion_audience),
         staff=StaffService(StaffStore(db), sessions, attempts, pii, audit),
         events=events, recorder=ScanRecorder(code_store), sms_outbox=outbox,

@@ -137,6 +137,18 @@ async def test_journey_apply_review_supplement_approve_result_in_wallet(idapp):
     # no property in the wallet: 秒批 did not apply, and the reviewer saw why
     assert mine["timeline"][1]["actor"] == {"type": "system", "id": "秒批"} and "不动产" in mine["timeline"][1]["comment"]
     assert mine["instant_approval"]["passed"] is False
+    # the resident was told at each step (SMS: they use H5), then rates the service
+    for _ in range(200):
+        sent = await idapp.ctx.db.notifications.count_documents({"application_id": app["id"], "status": "sent"})
+        if sent == len(mine["timeline"]):
+            break
+        await asyncio.sleep(0.05)
+    assert sent == len(mine["timeline"])
+    outbox = (await idapp.api.get(f"/api/v1/dev/sms-outbox?phone={person['phone']}")).json()["items"]
+    assert sum(app["number"] in m["text"] for m in outbox) == len(mine["timeline"])
+    rating = await idapp.api.post(f"/api/v1/applications/{app['id']}/rating", {"score": 5, "tags": ["免证办"]},
+                                  headers=h)
+    assert rating.status == 201 and rating.json()["level"] == "非常满意"
     assert all(t["actor"]["id"] for t in mine["timeline"])
 
 

@@ -236,11 +236,16 @@ class MatterService:
         return app, True
 
     async def _replay(self, key: str, record: dict[str, Any], body_hash: str) -> dict[str, Any]:
+        response = await self.await_response(key, record, body_hash)
+        return await self.store.get(response["application_id"])
+
+    async def await_response(self, key: str, record: dict[str, Any], body_hash: str) -> dict[str, Any]:
+        """The first response under this key (waiting for it if that request still runs)."""
         if record["body_hash"] != body_hash:
             raise Unprocessable("该 Idempotency-Key 已用于另一份不同的申请", code="idempotency_key_reused")
         for _ in range(100):  # the first request may still be running
             if record and record.get("response"):
-                return await self.store.get(record["response"]["application_id"])
+                return record["response"]
             await asyncio.sleep(0.05)
             record = await self.store.key_record(key)
             if record is None:

@@ -22,7 +22,10 @@ COUNTERS = CollectionSpec("counters")
 RATINGS = CollectionSpec("ratings", (IndexModel([("department", ASCENDING)]), IndexModel([("matter", ASCENDING)])))
 RECTIFICATIONS = CollectionSpec("rectifications", (IndexModel([("department", ASCENDING), ("state", ASCENDING)]),))
 
-COLLECTIONS = [APPLICATIONS, UPLOADS, IDEMPOTENCY, COUNTERS, RATINGS, RECTIFICATIONS]
+# 一件事 parents; their children are ordinary applications with "parent".
+BUNDLE_APPLICATIONS = CollectionSpec("bundle_applications", (IndexModel([("applicant_key", ASCENDING)]),))
+
+COLLECTIONS = [APPLICATIONS, UPLOADS, IDEMPOTENCY, COUNTERS, RATINGS, RECTIFICATIONS, BUNDLE_APPLICATIONS]
 
 
 class MatterStore:
@@ -31,6 +34,7 @@ class MatterStore:
         self.uploads = db[UPLOADS.name]
         self.idem = db[IDEMPOTENCY.name]
         self.counters = db[COUNTERS.name]
+        self.bundles = db[BUNDLE_APPLICATIONS.name]
 
     async def next_number(self, name: str) -> int:
         doc = await self.counters.find_one_and_update({"_id": name}, {"$inc": {"n": 1}}, upsert=True,

@@ -13,6 +13,7 @@ from server.http.routing import operation, route
 from identity.service import Caller
 from identity.tokens import KIOSK
 from server.matters.models import (AnswerIn, ApplicantActionIn, Application, ApplicationIn, ApplicationList,
+                                   BundleApplication, BundleApplicationIn,
                                    KioskRatingIn, MatterList, MatterQuery, MatterStats, MatterSummary, QueueQuery,
                                    RatingIn, RatingOut, RectificationList, RectificationOut, RectificationQuery,
                                    StaffActionIn, StaffApplication, StatsOut, UploadOut, UploadQuery)
@@ -256,6 +257,40 @@ class NotificationsHandler(BaseHandler):
             "sent_at")}) for d in docs])
 
 
+class BundlesHandler(BaseHandler):
+    @operation("“一件事”列表", tags=TAGS)
+    async def get(self) -> dict:
+        return {"items": [{"code": b.code, "name": b.name, "target": b.target, "description": b.description,
+                           "matters": [m.code for m in b.matters]} for b in self.ctx.bundles.bundles.values()]}
+
+
+class BundleHandler(BaseHandler):
+    @operation("“一件事”：合并表单（共享字段去重）、材料并集、减少的填写项", tags=TAGS, errors=(404,))
+    async def get(self, code: str) -> dict:
+        return self.ctx.bundles.describe(code)
+
+
+class BundleApplicationsHandler(BaseHandler):
+    @operation("一次提交“一件事”（须带 Idempotency-Key）：生成总申请与各事项子申请，并联分送各部门", tags=TAGS,
+               auth=PERSON_CHANNELS, body=BundleApplicationIn, response=BundleApplication, status=201,
+               errors=(403, 404, 409, 422), headers={"Idempotency-Key": "必填"})
+    async def post(self, principal: Principal, body: BundleApplicationIn) -> None:
+        key = self.request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 100:
+            raise InvalidInput("请求头 Idempotency-Key 必填（1-100 个字符）", code="idempotency_key_required",
+                               errors=[FieldError("Idempotency-Key", "必填，1-100 个字符")])
+        parent, created = await self.ctx.bundles.submit(principal, key, body.model_dump())
+        self.send_json(BundleApplication(**await self.ctx.bundles.view(principal, parent["_id"])),
+                       201 if created else 200)
+
+
+class BundleApplicationHandler(BaseHandler):
+    @operation("“一件事”申请：汇总进度与各子申请状态", tags=TAGS, auth=PERSON_CHANNELS, response=BundleApplication,
+               errors=(404,))
+    async def get(self, principal: Principal, app_id: str) -> BundleApplication:
+        return BundleApplication(**await self.ctx.bundles.view(principal, app_id))
+
+
 def rating_routes() -> list:
     return [  # see also routes()
         route(rf"/api/v1/applications/{APP_ID}/rating", RatingHandler),
@@ -265,4 +300,8 @@ def rating_routes() -> list:
         route(r"/api/v1/staff/rectifications/(?P<rect_id>r[0-9a-f]{24})/close", RectificationCloseHandler),
         route(r"/api/v1/staff/ratings/stats", RatingStatsHandler),
         route(r"/api/v1/staff/notifications", NotificationsHandler),
+        route(r"/api/v1/bundles", BundlesHandler),
+        route(r"/api/v1/bundles/(?P<code>[0-9A-Za-z-]{3,40})", BundleHandler),
+        route(r"/api/v1/bundle-applications", BundleApplicationsHandler),
+        route(rf"/api/v1/bundle-applications/{APP_ID}", BundleApplicationHandler),
     ]
