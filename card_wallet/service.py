@@ -24,7 +24,7 @@ from card_wallet.signing import verify_content
 from card_wallet.storage import WalletStore
 from identity.enterprises import enterprise_chain, require_scope
 from identity.idnumber import InvalidIdNumber, parse_id_number
-from identity.masking import mask_id_number, mask_name
+from identity.masking import mask_id_number
 from identity.service import person_chain, require_level
 from identity.sessions import Principal
 from identity.storage import EnterpriseStore, PersonStore
@@ -451,7 +451,8 @@ class WalletService:
     def verify_url(self, token: str) -> str:
         return f"{self.public_base_url}/api/v1/verify/shares/{token}"
 
-    async def view_share(self, token: str, viewer: dict[str, str], ip: str) -> dict[str, Any]:
+    async def _live_share(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(share, certificate) of an unexpired share token."""
         share = await self.store.share(hashlib.sha256(token.encode()).hexdigest())
         if share is None:
             raise NotFound("未找到该亮证码", code="share_not_found")
@@ -460,6 +461,10 @@ class WalletService:
         cert = await self.store.certificate(share["certificate_id"])
         if cert is None:
             raise NotFound("证照不存在", code="certificate_not_found")
+        return share, cert
+
+    async def view_share(self, token: str, viewer: dict[str, str], ip: str) -> dict[str, Any]:
+        share, cert = await self._live_share(token)
         current = cert
         if cert["status"] == "superseded":  # shown before an update: report the current version's status
             current = await self.store.current_by_base(cert["base"]) or cert
@@ -516,12 +521,7 @@ class WalletService:
 
     async def share_image(self, token: str) -> bytes:
         """The disclosed fields of a share (e.g. a certificate given to a kiosk) as an image."""
-        share = await self.store.share(hashlib.sha256(token.encode()).hexdigest())
-        if share is None:
-            raise NotFound("未找到该亮证码", code="share_not_found")
-        if share["expires_at"] <= now_ms():
-            raise Gone("亮证码已过期，请让持证人重新出示", code="share_expired")
-        cert = await self.store.certificate(share["certificate_id"])
+        share, cert = await self._live_share(token)
         issuer = await self.store.issuer(cert["issuer"])
         return self._render(cert, self._content(cert), issuer["name"] if issuer else cert["issuer"], share["fields"],
                             False, share["purpose"], token)

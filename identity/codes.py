@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from identity.base45 import b45decode, b45encode
 from server.config import ConfigError
+from server.keys import ec_public_jwk
 
 PREFIX = "SA1:"
 VERSION = 1
@@ -155,13 +156,7 @@ class CodeKeys:
         return payload
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
-        keys = []
-        for kid, public in self.public.items():
-            nums = public.public_numbers()
-            b64 = lambda n: base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()  # noqa: E731
-            keys.append({"kty": "EC", "crv": "P-256", "x": b64(nums.x), "y": b64(nums.y), "kid": kid_text(kid),
-                         "use": "sig", "alg": "ES256"})
-        return {"keys": keys}
+        return {"keys": [ec_public_jwk(public, kid_text(kid)) for kid, public in self.public.items()]}
 
 
 def verify_offline(text: str, jwks: dict, now: float | None = None, leeway: int = 5) -> CodePayload:

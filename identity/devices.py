@@ -13,11 +13,9 @@ the scan itself).
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import jwt
-
+from identity.assertions import unverified_parts, verify_assertion
 from identity.code_service import ScanActor
 from identity.code_storage import CodeStore
 from identity.sessions import Principal, Sessions
@@ -28,7 +26,6 @@ from server.clock import now_ms
 from server.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from server.keys import thumbprint
 
-MAX_ASSERTION_LIFETIME = 300
 DEVICE_PREFIX = "device:"
 DEVICE_SCOPES = {"scan", "consent", "apply", "rate"}
 
@@ -98,31 +95,15 @@ class DeviceService:
 
     async def token(self, assertion: str) -> tuple[str, int]:
         fail = Unauthenticated("设备身份断言无效", code="device_assertion_invalid")
-        try:
-            header = jwt.get_unverified_header(assertion)
-            unverified = jwt.decode(assertion, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise fail from None
-        if header.get("alg") != "ES256" or not isinstance(unverified.get("iss"), str):
-            raise fail
+        _, unverified = unverified_parts(assertion, fail)
         device = await self.store.get(unverified["iss"])
         if device is None:
             raise Unauthenticated("该设备未登记", code="device_unknown")
         if device["status"] != "active":
             raise PermissionDenied("该终端已停用", code="device_disabled")
-        try:
-            claims = jwt.decode(assertion, device["public_key_pem"], algorithms=["ES256"], audience=self.audience,
-                                issuer=device["device_id"],
-                                options={"require": ["iss", "sub", "aud", "iat", "exp", "jti"]}, leeway=5)
-        except jwt.PyJWTError:
-            raise fail from None
-        if claims["sub"] != device["device_id"] or claims["exp"] - claims["iat"] > MAX_ASSERTION_LIFETIME:
-            raise fail
-        if claims["iat"] > time.time() + 30:
-            raise fail
-        if not await self.attempts.first_use("device-assertion", f"{device['device_id']}:{claims['jti']}",
-                                             2 * MAX_ASSERTION_LIFETIME):
-            raise Unauthenticated("设备身份断言已被使用", code="device_assertion_replayed")
+        await verify_assertion(assertion, device["public_key_pem"], device["device_id"], self.audience, self.attempts,
+                               "device-assertion", fail,
+                               Unauthenticated("设备身份断言已被使用", code="device_assertion_replayed"))
         await self.cache.cache_device(device)
         token, _ = self.sessions.access(device_subject(device["device_id"]), "kiosk", 0,
                                         {"dept": device["department"]})

@@ -8,7 +8,6 @@ verifies, and all are published at ``/.well-known/jwks.json``.
 """
 from __future__ import annotations
 
-import base64
 import secrets
 import time
 from collections import OrderedDict
@@ -22,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.config import ConfigError
 from server.errors import Unauthenticated
-from server.keys import thumbprint
+from server.keys import ec_public_jwk, thumbprint
 
 ALGORITHM = "ES256"
 TOKEN_TYPE = "at+jwt"
@@ -44,10 +43,7 @@ class SigningKey:
         return self.private.public_key()
 
     def jwk(self) -> dict[str, str]:
-        nums = self.public.public_numbers()
-        b64 = lambda n: base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()  # noqa: E731
-        return {"kty": "EC", "crv": "P-256", "x": b64(nums.x), "y": b64(nums.y),
-                "kid": self.kid, "use": "sig", "alg": ALGORITHM}
+        return ec_public_jwk(self.public, self.kid)
 
 
 def load_signing_keys(paths: Iterable[Path], forbidden_thumbprints: Iterable[str] = ()) -> list[SigningKey]:

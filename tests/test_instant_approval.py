@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from server.config import ConfigError
 from server.matters.catalog import load_matters
 from server.matters.rules import evaluate
 from tests.support import bearer, issuer_client, issuer_token
-from tests.test_matters import ID_CARD, PDF, apply, resident_with_id_card, upload
+from tests.test_matters import apply, resident_with_id_card, upload
 
 ROOT = Path(__file__).resolve().parent.parent
 HPF = "440100-GJJ-0011"
@@ -26,7 +24,6 @@ PROPERTY = "11100000MB1967002C001"
 
 async def test_housing_fund_withdrawal_is_approved_at_once(idapp):
     r, person, _ = await resident_with_id_card(idapp, "秒提取")
-    h = bearer(person["access_token"])
     up = (await upload(idapp, person)).json()
     body = {"matter": HPF, "form": {"name": r.name, "id_number": r.id_number, "monthly_rent": 3000, "amount": 9000,
                                      "bank_account": "6222020200001234567"},

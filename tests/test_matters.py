@@ -8,8 +8,6 @@ import asyncio
 import uuid
 from datetime import date, timedelta
 
-import pytest
-
 from server.matters.calendar import add_working_days, is_workday, working_days_between
 from tests.support import (assert_problem, bearer, demo_staff, issuer_client, issuer_token, new_resident, sms_login,
                            staff_token, verified_person)
