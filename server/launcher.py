@@ -111,7 +111,8 @@ class Runner:
         if s.runs_workers:
             await ctx.recorder.start()
             self._jobs = [PeriodicJob("certificate-reminders", 3600, ctx.wallet.scan_reminders),
-                          PeriodicJob("notification-outbox-sweep", 10, ctx.notifier.sweep)]
+                          PeriodicJob("notification-outbox-sweep", 10, ctx.notifier.sweep),
+                          PeriodicJob("idempotency-key-prune", 3600, ctx.matters.prune_idempotency_keys)]
             ctx.notifier.start()
             for job in self._jobs:
                 job.start()

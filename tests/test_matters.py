@@ -285,3 +285,16 @@ async def test_withdraw_and_supervisor_stats(idapp):
     intake = await staff_token(idapp.api, demo_staff(idapp.ctx, "gaj.shouli"))
     assert_problem(await idapp.api.get("/api/v1/staff/stats", headers=bearer(intake)), 403, "role_missing")
     assert_problem(await staff_act(idapp, intake, app["id"], "reject", 99, ""), 400, "comment_required")
+
+
+async def test_idempotency_keys_are_forgotten_after_a_day(idapp):
+    _, person, _ = await resident_with_id_card(idapp, "过期键")
+    h = bearer(person["access_token"])
+    prefill = (await idapp.api.get(f"/api/v1/matters/{RESIDENCE}/prefill", headers=h)).json()
+    up = (await upload(idapp, person)).json()
+    key = uuid.uuid4().hex
+    first = (await apply(idapp, person, residence_body(prefill, up["id"]), key)).json()
+    await idapp.ctx.db.idempotency_keys.update_many({}, {"$set": {"created_at": 1}})
+    assert await idapp.ctx.matters.prune_idempotency_keys() >= 1
+    later = await apply(idapp, person, residence_body(prefill, up["id"]), key)
+    assert later.status == 201 and later.json()["id"] != first["id"]

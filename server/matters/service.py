@@ -235,6 +235,10 @@ class MatterService:
         await self.store.finish_key(key, {"application_id": app["_id"]})
         return app, True
 
+    async def prune_idempotency_keys(self) -> int:
+        """Keys older than 24 h are forgotten (a retry after that creates a new application)."""
+        return await self.store.prune_keys(now_ms() - IDEMPOTENCY_TTL_MS)
+
     async def _replay(self, key: str, record: dict[str, Any], body_hash: str) -> dict[str, Any]:
         response = await self.await_response(key, record, body_hash)
         return await self.store.get(response["application_id"])
