@@ -7,15 +7,22 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
+H5_BUILD := h5/dist/index.html
+H5_SOURCES := h5/package.json h5/package-lock.json h5/vite.config.js h5/index.html $(shell find h5/src -type f 2>/dev/null)
+
 .PHONY: run test setup lock clean system-deps
 
-run: $(STAMP) system-deps
+run: $(STAMP) system-deps $(H5_BUILD)
 	$(PY) -m server
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(H5_BUILD)
 	$(PY) -m pytest
 
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps $(H5_BUILD)
+
+# The H5 app: npm ci + vite build (the output is not committed; the app serves it).
+$(H5_BUILD): $(H5_SOURCES)
+	cd h5 && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
 
 # Debian packages (a CJK font for certificate images); a no-op when already there.
 system-deps:
@@ -37,4 +44,4 @@ lock:
 	rm -rf .lockvenv build
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis h5/node_modules h5/dist

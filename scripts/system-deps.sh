@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# System packages the product needs beyond Python: a CJK font for certificate images.
+# System packages the product needs beyond Python: a CJK font for certificate images and
+# Debian's Chromium for the H5 end-to-end tests (never a browser downloaded by a test tool).
 # Installs them from Debian's packages when missing (as root, or with passwordless sudo).
 set -euo pipefail
 
 need=()
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -12,7 +14,7 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
   apt=(sudo apt-get)
 else
-  echo "warning: missing ${need[*]} (needs root to install); certificate images will answer 503" >&2
+  echo "warning: missing ${need[*]} (needs root to install); certificate images will answer 503 and the browser tests are skipped" >&2
   exit 0
 fi
 echo "installing ${need[*]} from Debian's packages …"

@@ -15,7 +15,7 @@ from identity import views as identity_views
 from server import dev, kiosk_views
 from server.matters import views as matters_views
 from server.context import AppContext
-from server.http import system
+from server.http import h5, system
 from server.http.base import NotFoundHandler, request_id_of
 
 access_log = logging.getLogger("superapp.access")
@@ -86,4 +86,5 @@ def _content_length(req: Any) -> int:
 
 
 def make_app(ctx: AppContext, extra_routes: list[URLSpec] | None = None) -> SuperApp:
-    return SuperApp(ctx, [*api_routes(ctx), *(extra_routes or [])])
+    # The H5 app comes last: any path no API route claims is the front end's.
+    return SuperApp(ctx, [*api_routes(ctx), *(extra_routes or []), *h5.routes(ctx.settings.path("h5/dist"))])

@@ -13,6 +13,7 @@ from server.http.routing import Operation
 
 METHODS = ("get", "post", "put", "patch", "delete")
 _GROUP = re.compile(r"\(\?P<(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
+_LOOKAHEAD = re.compile(r"\(\?!(?:[^()\\]|\\.)*\)")
 
 
 class ProblemField(BaseModel):
@@ -34,7 +35,7 @@ class Problem(BaseModel):
 
 def path_template(pattern: str) -> tuple[str, list[str]]:
     """``/a/(?P<id>[^/]+)/b$`` -> (``/a/{id}/b``, ``["id"]``)."""
-    p = pattern.lstrip("^").rstrip("$")
+    p = _LOOKAHEAD.sub("", pattern.lstrip("^").rstrip("$"))
     out, names, i = [], [], 0
     while i < len(p):
         m = _GROUP.match(p, i)

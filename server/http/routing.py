@@ -98,5 +98,6 @@ def operation(
 
 
 def route(pattern: str, handler: type, name: str | None = None, **kwargs: Any) -> URLSpec:
-    """A route; path parameters are named groups, e.g. ``(?P<code>[^/]+)``."""
+    """A route; path parameters are named groups, e.g. ``(?P<code>[^/]+)``; ``kwargs`` go to
+    the handler's ``initialize``."""
     return URLSpec(pattern, handler, kwargs or None, name=name)
