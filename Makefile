@@ -10,7 +10,7 @@ STAMP   := $(VENV)/.installed
 H5_BUILD := h5/dist/index.html
 H5_SOURCES := h5/package.json h5/package-lock.json h5/vite.config.js h5/index.html $(shell find h5/src -type f 2>/dev/null)
 
-.PHONY: run test setup lock clean system-deps
+.PHONY: run test setup lock clean system-deps screenshots
 
 run: $(STAMP) system-deps $(H5_BUILD)
 	$(PY) -m server
@@ -23,6 +23,11 @@ setup: $(STAMP) system-deps $(H5_BUILD)
 # The H5 app: npm ci + vite build (the output is not committed; the app serves it).
 $(H5_BUILD): $(H5_SOURCES)
 	cd h5 && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+
+# Screenshots of the main H5 screens for the README, taken by the browser tests.
+screenshots: $(STAMP) system-deps $(H5_BUILD)
+	rm -rf docs/screenshots
+	SUPERAPP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/test_e2e_h5.py
 
 # Debian packages (a CJK font for certificate images); a no-op when already there.
 system-deps:

@@ -1,59 +1,143 @@
-// One API client for every page: tokens (with rotation on refresh), problem+json errors
-// shown as their Chinese title / field messages, Idempotency-Key for creates.
-
-const store = window.sessionStorage
-
-export const session = {
-  get access() { return store.getItem('access_token') },
-  get refresh() { return store.getItem('refresh_token') },
-  save(t) {
-    if (t.access_token) store.setItem('access_token', t.access_token)
-    if (t.refresh_token) store.setItem('refresh_token', t.refresh_token)
-  },
-  clear() { store.removeItem('access_token'); store.removeItem('refresh_token') },
-  loggedIn() { return !!store.getItem('access_token') },
-}
+// One API client shape for every screen: tokens (rotated on refresh), problem+json errors
+// shown as their Chinese title / field messages, Idempotency-Key for creates, the live
+// events stream. Residents/portal, kiosks and staff keep separate sessions.
 
 export class ApiError extends Error {
-  constructor(problem) {
-    super(problem.title || '请求失败')
+  constructor(problem, status) {
+    super(problem.detail || problem.title || '请求失败，请稍后重试')
     this.problem = problem
+    this.status = status
     this.code = problem.code
-    this.fields = Object.fromEntries((problem.errors || []).map((e) => [e.field, e.message]))
-  }
-  get message() { return this.problem.detail || this.problem.title }
-}
-
-async function refreshTokens() {
-  if (!session.refresh) return false
-  const resp = await fetch('/api/v1/auth/refresh', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ refresh_token: session.refresh }),
-  })
-  if (!resp.ok) { session.clear(); return false }
-  session.save(await resp.json())
-  return true
-}
-
-export async function api(path, { method = 'GET', body, idempotencyKey, retry = true } = {}) {
-  const headers = {}
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
-  if (session.access) headers.Authorization = `Bearer ${session.access}`
-  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
-  const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  if (resp.status === 401 && retry && session.refresh) {
-    const problem = await resp.clone().json().catch(() => ({}))
-    if (problem.code === 'token_expired' && (await refreshTokens())) {
-      return api(path, { method, body, idempotencyKey, retry: false })
+    this.title = problem.title || '请求失败'
+    // field paths like "body.form.amount" -> message; the last segment is what forms show
+    this.fields = {}
+    for (const e of problem.errors || []) {
+      this.fields[e.field] = e.message
+      this.fields[String(e.field).split('.').pop()] = e.message
     }
   }
-  if (resp.status === 204) return null
-  const type = resp.headers.get('Content-Type') || ''
-  const data = type.includes('json') ? await resp.json() : await resp.blob()
-  if (!resp.ok) throw new ApiError(data)
-  return data
 }
 
 export function newIdempotencyKey() {
-  return (crypto.randomUUID && crypto.randomUUID()) || String(Date.now()) + Math.random().toString(16).slice(2)
+  if (crypto.randomUUID) return crypto.randomUUID()
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function createClient(ns, refreshPath, store = window.sessionStorage) {
+  const k = (name) => `${ns}.${name}`
+  const session = {
+    get access() { return store.getItem(k('access')) },
+    get refresh() { return store.getItem(k('refresh')) },
+    save(t) {
+      if (t.access_token) store.setItem(k('access'), t.access_token)
+      if (t.refresh_token) store.setItem(k('refresh'), t.refresh_token)
+    },
+    clear() { store.removeItem(k('access')); store.removeItem(k('refresh')) },
+    loggedIn() { return !!store.getItem(k('access')) },
+  }
+  let refreshing = null
+
+  function accessExpired() {
+    try {
+      const claims = JSON.parse(atob(session.access.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
+      return claims.exp * 1000 < Date.now() + 5000
+    } catch { return false }
+  }
+
+  async function refreshTokens() {
+    if (!refreshPath || !session.refresh) return false
+    // one refresh at a time: the refresh token rotates, a second use would revoke the family
+    refreshing = refreshing || (async () => {
+      const resp = await fetch(refreshPath, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refresh_token: session.refresh }),
+      })
+      if (!resp.ok) { session.clear(); return false }
+      session.save(await resp.json())
+      return true
+    })().finally(() => { refreshing = null })
+    return refreshing
+  }
+
+  async function request(path, { method = 'GET', body, raw, contentType, idempotencyKey, retry = true } = {}) {
+    const headers = { Accept: 'application/json' }
+    if (raw !== undefined) headers['Content-Type'] = contentType || 'application/octet-stream'
+    else if (body !== undefined) headers['Content-Type'] = 'application/json'
+    if (session.access) headers.Authorization = `Bearer ${session.access}`
+    if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
+    let resp
+    try {
+      resp = await fetch(path, { method, headers, body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body) })
+    } catch (e) {
+      // network failure: the same Idempotency-Key makes a retry safe
+      if (idempotencyKey && retry) return request(path, { method, body, raw, contentType, idempotencyKey, retry: false })
+      throw new ApiError({ title: '网络异常', detail: '网络连接失败，请检查网络后重试', code: 'network' }, 0)
+    }
+    if (resp.status === 401 && retry && session.refresh) {
+      const problem = await resp.clone().json().catch(() => ({}))
+      if (problem.code === 'token_expired' && (await refreshTokens())) {
+        return request(path, { method, body, raw, contentType, idempotencyKey, retry: false })
+      }
+    }
+    if (resp.status === 204) return null
+    const type = resp.headers.get('Content-Type') || ''
+    const data = type.includes('json') ? await resp.json() : await resp.blob()
+    if (!resp.ok) throw new ApiError(type.includes('json') ? data : { title: '请求失败' }, resp.status)
+    return data
+  }
+
+  // Server-sent events; EventSource cannot set headers, so the token goes in the query.
+  function events(onEvent) {
+    let source = null
+    let closed = false
+    const open = () => {
+      if (closed || !session.access) return
+      source = new EventSource(`/api/v1/events?access_token=${encodeURIComponent(session.access)}`)
+      for (const type of ['code.scanned', 'consent.requested', 'consent.decided', 'application.progress']) {
+        source.addEventListener(type, (e) => onEvent(JSON.parse(e.data)))
+      }
+      source.onerror = async () => {
+        source.close()
+        if (closed) return
+        // refresh only when the access token really expired: an error is also what a page
+        // navigation or a dropped network gives, and a needless rotation cut short by an
+        // unload would leave the old refresh token behind (its reuse revokes the session)
+        if (accessExpired()) await refreshTokens().catch(() => false)
+        setTimeout(open, 2000)
+      }
+    }
+    open()
+    return { close() { closed = true; if (source) source.close() } }
+  }
+
+  return { session, request, events, refreshTokens }
+}
+
+export const resident = createClient('resident', '/api/v1/auth/refresh')
+export const staff = createClient('staff', '/api/v1/staff/refresh')
+export const kiosk = createClient('kiosk', null)
+
+// the resident client is the default one
+export const session = resident.session
+export const api = resident.request
+
+export function errorText(e) {
+  if (e instanceof ApiError) return e.problem.detail ? `${e.title}：${e.problem.detail}` : e.title
+  return '出错了，请稍后重试'
+}
+
+export const STATUS = {
+  valid: ['有效', 'success'], expiring: ['即将到期', 'warning'], expired: ['已过期', 'danger'],
+  suspended: ['已暂停', 'danger'], revoked: ['已注销', 'danger'], superseded: ['已更新', 'default'],
+}
+
+// Times are shown in Beijing time whatever the device's zone (the service's deadlines are).
+const BEIJING = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit',
+  day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
+export function fmtTime(s) {
+  if (s === null || s === undefined || s === '') return ''
+  const d = new Date(s)
+  if (Number.isNaN(d.getTime())) return String(s)
+  const p = Object.fromEntries(BEIJING.formatToParts(d).map((x) => [x.type, x.value]))
+  return `${p.year}-${p.month}-${p.day} ${p.hour === '24' ? '00' : p.hour}:${p.minute}`
 }

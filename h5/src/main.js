@@ -3,19 +3,37 @@ import { createRouter, createWebHistory } from 'vue-router'
 import Vant from 'vant'
 import 'vant/lib/index.css'
 import App from './App.vue'
-import Login from './views/Login.vue'
-import Home from './views/Home.vue'
-import Realname from './views/Realname.vue'
-import { session } from './api.js'
+import { resident, staff } from './api.js'
 
-const router = createRouter({
-  history: createWebHistory(),
-  routes: [
-    { path: '/', component: Home, meta: { auth: true } },
-    { path: '/login', component: Login },
-    { path: '/realname', component: Realname, meta: { auth: true } },
-  ],
+const r = (path, loader, meta = {}) => ({ path, component: loader, meta })
+const routes = [
+  r('/login', () => import('./views/Login.vue')),
+  r('/', () => import('./views/Home.vue'), { auth: true, tab: true }),
+  r('/realname', () => import('./views/Realname.vue'), { auth: true }),
+  r('/wallet', () => import('./views/Wallet.vue'), { auth: true, tab: true }),
+  r('/wallet/:id', () => import('./views/CertDetail.vue'), { auth: true }),
+  r('/matters', () => import('./views/Matters.vue'), { auth: true, tab: true }),
+  r('/matters/:code', () => import('./views/MatterGuide.vue'), { auth: true }),
+  r('/matters/:code/apply', () => import('./views/Apply.vue'), { auth: true }),
+  r('/bundles/:code/apply', () => import('./views/Apply.vue'), { auth: true, bundle: true }),
+  r('/applications', () => import('./views/Applications.vue'), { auth: true }),
+  r('/applications/:id', () => import('./views/ApplicationDetail.vue'), { auth: true }),
+  r('/bundle-applications/:id', () => import('./views/BundleDetail.vue'), { auth: true }),
+  r('/mine', () => import('./views/Mine.vue'), { auth: true, tab: true }),
+  r('/portal', () => import('./views/portal/Portal.vue'), { auth: true, portal: true }),
+  r('/kiosk', () => import('./views/kiosk/Kiosk.vue')),
+  r('/staff/login', () => import('./views/staff/StaffLogin.vue')),
+  r('/staff', () => import('./views/staff/Queue.vue'), { staff: true }),
+  r('/staff/applications/:id', () => import('./views/staff/StaffApplication.vue'), { staff: true }),
+  r('/staff/stats', () => import('./views/staff/Stats.vue'), { staff: true }),
+  r('/:rest(.*)*', () => import('./views/NotFound.vue')),
+]
+
+const router = createRouter({ history: createWebHistory(), routes })
+router.beforeEach((to) => {
+  if (to.meta.staff && !staff.session.loggedIn()) return { path: '/staff/login', query: { next: to.fullPath } }
+  if (to.meta.auth && !resident.session.loggedIn()) return { path: '/login', query: { next: to.fullPath } }
+  return true
 })
-router.beforeEach((to) => (to.meta.auth && !session.loggedIn() ? { path: '/login', query: { next: to.fullPath } } : true))
 
 createApp(App).use(router).use(Vant).mount('#app')

@@ -1,0 +1,370 @@
+// Journeys 1-4 of PRODUCT.md through the H5 screens, in Debian's Chromium driven by
+// playwright-core. Started by tests/test_e2e_h5.py, which runs the app on the embedded
+// servers and writes the world (registries, pre-issued certificates) to $E2E_WORLD.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHmac } from 'node:crypto'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const world = JSON.parse(readFileSync(process.env.E2E_WORLD, 'utf8'))
+const BASE = world.base_url
+const ID_CARD = '11100000000013338W001'
+const HUKOU = '11100000000013338W002'
+const RESIDENCE = '11100000000013338W021'
+const PROPERTY = '11100000MB1967002C001'
+const TIMEOUT = 15000
+
+let browser
+const PDF = { name: '证明.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n') }
+const PNG = {
+  name: '照片.png', mimeType: 'image/png',
+  buffer: Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'),
+}
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: world.chromium,
+    headless: true,
+    // closed network here: no background connections, no component updates
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  })
+  if (world.screenshots) mkdirSync(world.screenshots, { recursive: true })
+})
+after(async () => { await browser?.close() })
+
+async function phone(viewport = { width: 390, height: 844 }) {
+  const ctx = await browser.newContext({ baseURL: BASE, viewport, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' })
+  ctx.setDefaultTimeout(TIMEOUT)
+  return ctx.newPage()
+}
+async function desktop() {
+  const ctx = await browser.newContext({ baseURL: BASE, viewport: { width: 1280, height: 860 }, locale: 'zh-CN' })
+  ctx.setDefaultTimeout(TIMEOUT)
+  return ctx.newPage()
+}
+async function shot(page, name) {
+  if (!world.screenshots) return
+  await page.locator('.van-toast').waitFor({ state: 'hidden' }).catch(() => {})
+  await page.screenshot({ path: join(world.screenshots, `${name}.png`) })
+}
+const t = (name) => `[data-test="${name}"]`
+const input = (name) => `[data-test="${name}"] input, [data-test="${name}"] textarea`
+
+function totp(secret) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)))
+  const h = createHmac('sha1', key).update(counter).digest()
+  const o = h[h.length - 1] & 0xf
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0')
+}
+
+async function latestSms(phoneNumber) {
+  const r = await fetch(`${BASE}/api/v1/dev/sms-outbox?phone=${phoneNumber}`)
+  const body = await r.json()
+  return body.items[0].params.code
+}
+
+// SMS login then real-name verification, through the screens
+async function signUp(page, person) {
+  await page.goto('/')
+  await page.waitForURL(/\/login/)
+  await page.fill(input('phone'), person.phone)
+  await page.click(t('send'))
+  await page.getByText('验证码已发送').waitFor()
+  await page.fill(input('code'), await latestSms(person.phone))
+  await page.click(t('login'))
+  await page.waitForURL((u) => u.pathname === '/')
+  await page.click(t('go-realname'))
+  await page.fill(input('name'), person.name)
+  await page.fill(input('id-number'), person.id_number)
+  await page.click(t('verify'))
+  await page.locator(t('person-code')).waitFor()
+}
+
+async function staffLogin(page, s) {
+  await page.goto('/staff')
+  await page.waitForURL(/\/staff\/login/)
+  await page.fill(input('staff-username'), s.username)
+  await page.fill(input('staff-password'), s.password)
+  await page.fill(input('staff-totp'), totp(s.totp_secret))
+  await page.click(t('staff-login'))
+  await page.locator(t('queue')).waitFor()
+}
+
+let residentPage
+
+test('journey 1: sign up, verify real name (L2), the wallet already holds certificates issued earlier', async () => {
+  const page = await phone()
+  residentPage = page
+  await page.goto('/')
+  await page.waitForURL(/\/login/)
+  await shot(page, '01-login')
+  await signUp(page, world.resident)
+  assert.match(await page.locator(t('level')).innerText(), /L2|实名/)
+  assert.ok((await page.locator(t('short-code')).innerText()).length >= 6)
+  await shot(page, '02-person-code')
+
+  await page.click('text=卡包')
+  await page.waitForURL(/\/wallet$/)
+  for (const type of [ID_CARD, HUKOU, PROPERTY]) {
+    const cell = page.locator(t(`cert-${type}`))
+    await cell.waitFor()
+    assert.equal(await cell.locator(t('cert-status')).innerText(), '有效')
+  }
+  await shot(page, '03-wallet')
+
+  // certificate detail: sensitive fields masked, verified signature; 亮证 with a purpose
+  await page.click(t(`cert-${ID_CARD}`))
+  await page.locator(t('cert-detail')).waitFor()
+  assert.equal(await page.locator(t('cert-verified')).locator('.van-cell__value').innerText(), '真实有效')
+  assert.ok(!(await page.locator(t('cert-detail')).innerText()).includes(world.resident.id_number), 'ID number masked')
+  await page.fill(input('share-purpose'), '入住酒店登记')
+  await page.click(t('share'))
+  const qr = page.locator(t('share-qr'))
+  await qr.waitFor()
+  // whoever scans the share QR gets exactly what was chosen, verified
+  const token = (await qr.getAttribute('data-url')).split('/').pop()
+  const verified = await (await fetch(`${BASE}/api/v1/verify/shares/${token}`)).json()
+  assert.equal(verified.purpose, '入住酒店登记')
+  assert.equal(verified.verification.valid, true)
+  await shot(page, '04-certificate-share')
+
+  // 360 px wide, elder mode: nothing spills sideways
+  await page.setViewportSize({ width: 360, height: 740 })
+  await page.goto('/mine')
+  await page.click(t('elder-switch'))
+  await page.goto('/wallet')
+  await page.locator(t(`cert-${ID_CARD}`)).waitFor()
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px at 360px in elder mode`)
+  const size = await page.locator(`${t(`cert-${ID_CARD}`)} .van-cell__title`).evaluate((el) => parseFloat(getComputedStyle(el).fontSize))
+  assert.ok(size >= 20, `elder mode font size ${size}`)
+  await shot(page, '05-elder-mode-360')
+  await page.goto('/mine')
+  await page.click(t('elder-switch'))
+  await page.setViewportSize({ width: 390, height: 844 })
+})
+
+let kioskPage
+
+async function provisionKiosk(page, idleSeconds) {
+  await page.goto('/kiosk')
+  await page.locator(t('device-id')).waitFor()
+  await page.fill(input('device-id'), world.device.id)
+  await page.fill(input('device-key'), world.device.private_key_pem)
+  await page.fill(input('idle-seconds'), String(idleSeconds))
+  await page.click(t('provision'))
+  await page.locator(`${t('kiosk')}[data-state="idle"]`).waitFor()
+}
+
+test('journey 2: the kiosk scans the code, asks for two certificates, the resident consents item by item on the phone', async () => {
+  const kiosk = await desktop()
+  kioskPage = kiosk
+  await provisionKiosk(kiosk, 8)
+  await shot(kiosk, '06-kiosk-idle')
+
+  await residentPage.goto('/')
+  const code = await residentPage.locator(t('person-code')).getAttribute('data-code')
+  assert.match(code, /^SA1:/)
+  // a USB scanner types the code and presses Enter into the focused page
+  await kiosk.keyboard.type(code)
+  await kiosk.keyboard.press('Enter')
+  const holder = kiosk.locator(t('holder'))
+  await holder.waitFor()
+  const shown = await holder.innerText()
+  assert.ok(!shown.includes(world.resident.name), 'the kiosk shows the name masked')
+  assert.ok(shown.includes(`${world.resident.name[0]}***`))
+  // the phone is told at once
+  await residentPage.locator(t('feed-item'), { hasText: world.device.name }).first().waitFor()
+  await shot(kiosk, '07-kiosk-holder')
+
+  await kiosk.click(t('kiosk-matter-440100-MZ-0005')) // 补领结婚证: ID card + household register
+  await kiosk.locator(t('waiting')).waitFor()
+
+  const card = residentPage.locator('[data-test^="consent-c"]').first()
+  await card.waitFor()
+  assert.ok((await card.innerText()).includes('办理补领结婚证'))
+  await shot(residentPage, '08-consent-request')
+  await card.locator(t('consent-approve')).click()
+
+  for (const type of [ID_CARD, HUKOU]) {
+    const fig = kiosk.locator(t(`delivered-certificate:${type}`))
+    await fig.waitFor()
+    assert.ok((await fig.innerText()).includes('仅供“办理补领结婚证”使用'), 'watermarked with the purpose')
+    assert.ok((await fig.innerText()).includes('验证通过'))
+    await fig.locator('img').evaluate((img) => img.complete && img.naturalWidth > 0 || new Promise((ok, no) => { img.onload = ok; img.onerror = no }))
+    assert.ok(await fig.locator('img').evaluate((img) => img.naturalWidth > 300), 'the certificate image loaded')
+  }
+  await shot(kiosk, '09-kiosk-certificates')
+
+  // 用证记录 on the phone shows the use, by whom and what for
+  await residentPage.goto('/mine')
+  const usage = residentPage.locator(t('usage-item'), { hasText: '办理补领结婚证' })
+  await usage.first().waitFor()
+  assert.ok((await usage.first().innerText()).includes(world.device.name))
+  assert.equal(await usage.count(), 2)
+  await residentPage.getByRole('tab', { name: '用码记录' }).click()
+  await residentPage.locator(t('scan-item'), { hasText: world.device.name }).first().waitFor()
+  await shot(residentPage, '10-usage-records')
+})
+
+test('kiosk resets after inactivity: the next person sees nothing of the previous one', async () => {
+  const kiosk = kioskPage
+  // (continuing from journey 2, the certificates are on screen) ... nobody touches it
+  await kiosk.locator(`${t('kiosk')}[data-state="idle"]`).waitFor({ timeout: 20000 })
+  const text = await kiosk.locator('body').innerText()
+  assert.ok(!text.includes('办理补领结婚证') && !text.includes(`${world.resident.name[0]}***`), 'nothing of the previous holder remains')
+  assert.equal(await kiosk.locator('img').count(), 0)
+
+  // the touch path: the short code on the keypad, no keyboard needed
+  await residentPage.goto('/')
+  const short = (await residentPage.locator(t('short-code')).innerText()).trim()
+  for (const digit of short) await kiosk.click(t(`key-${digit}`))
+  await kiosk.click(t('key-确定'))
+  await kiosk.locator(t('holder')).waitFor()
+  await kiosk.locator(`${t('kiosk')}[data-state="idle"]`).waitFor({ timeout: 20000 })
+  assert.equal(await kiosk.locator(t('holder')).count(), 0)
+  assert.equal(await kiosk.locator(t('short-display')).innerText(), '········')
+})
+
+test('journey 3: prefilled 免证办 application, 秒批 lands a certificate; another goes through the queue with a supplement, then is rated', async () => {
+  const page = residentPage
+  await page.goto('/matters')
+  await page.fill(`${t('matter-search')} input`, '居住证')
+  await page.keyboard.press('Enter')
+  await page.click(t('matter-440100-GA-0012'))
+  await page.locator(t('guide')).waitFor()
+  await page.click(t('apply'))
+  await page.locator(t('field-name')).waitFor()
+  assert.equal(await page.inputValue(input('field-name')), world.resident.name, 'prefilled from identity')
+  assert.ok((await page.inputValue(input('field-residence_address'))).length > 5, 'prefilled from the ID card certificate')
+  await page.locator(t('material-id_card')).locator(t('mianzheng')).waitFor() // 免证办
+  await page.locator(`${t('field-reason')} .van-radio`, { hasText: '就业' }).click()
+  await page.fill(input('field-residence_since'), '2025-06-01')
+  await page.setInputFiles(`${t('upload-residence_proof')}`, PDF)
+  await page.locator(t('material-residence_proof')).locator(t('uploaded')).waitFor()
+  await shot(page, '11-apply-prefilled')
+  // a double tap sends the same Idempotency-Key twice: one application
+  await page.click(t('submit'))
+  await page.getByText('已办结（秒批）').waitFor()
+  await page.locator('.van-dialog__confirm').click()
+  await page.waitForURL(/\/applications\/a[0-9a-f]{24}/)
+  assert.equal(await page.locator(t('state')).innerText(), '已办结')
+  await page.click(t('result-cert'))
+  await page.locator(t('cert-detail')).waitFor()
+  await page.goto('/wallet')
+  await page.locator(t(`cert-${RESIDENCE}`)).waitFor()
+
+  // 社会保障卡申领: to the department's queue
+  await page.goto('/matters/440100-RS-0033/apply')
+  await page.locator(t('field-bank')).waitFor()
+  await page.locator(`${t('field-bank')} .van-radio`, { hasText: '建设银行' }).click()
+  await page.setInputFiles(t('upload-photo'), PNG)
+  await page.locator(t('material-photo')).locator(t('uploaded')).waitFor()
+  await page.click(t('submit'))
+  await page.waitForURL(/\/applications\/a[0-9a-f]{24}/)
+  assert.equal(await page.locator(t('state')).innerText(), '已提交')
+  const appUrl = page.url()
+
+  const clerk = await desktop()
+  await staffLogin(clerk, world.staff['rsj.shenhe'])
+  await shot(clerk, '12-staff-queue')
+  await clerk.locator(t('queue-440100-RS-0033')).first().click()
+  await clerk.locator(t('staff-application')).waitFor()
+  await clerk.locator(t('check-id_card')).locator(t('cert-check'), { hasText: '证照核验通过' }).waitFor()
+  await clerk.click(t('action-accept'))
+  await clerk.locator(t('staff-state'), { hasText: '审查中' }).waitFor()
+  await page.locator(t('state'), { hasText: '审查中' }).waitFor() // the resident sees it live
+  await clerk.locator('.van-checkbox', { hasText: '近期正面免冠证件照' }).click()
+  await clerk.fill(input('staff-comment'), '照片背景需为白色，请重新上传')
+  await clerk.click(t('action-request-supplement'))
+  await clerk.locator(t('staff-state'), { hasText: '待补正' }).waitFor()
+  await shot(clerk, '13-staff-application')
+
+  await page.locator(t('supplement')).waitFor()
+  assert.ok((await page.locator(t('supplement')).innerText()).includes('照片背景需为白色'))
+  await page.setInputFiles(t('upload-photo'), PNG)
+  await page.locator(t('supplement')).locator(t('uploaded')).waitFor()
+  await page.click(t('resubmit'))
+  await page.locator(t('state'), { hasText: '已补正' }).waitFor()
+
+  await clerk.reload()
+  await clerk.click(t('action-approve'))
+  await clerk.locator(t('staff-state'), { hasText: '已批准' }).waitFor()
+  await clerk.click(t('action-complete'))
+  await clerk.locator(t('staff-state'), { hasText: '已办结' }).waitFor()
+
+  await page.locator(t('state'), { hasText: '已办结' }).waitFor()
+  const steps = await page.locator(t('timeline')).innerText()
+  for (const s of ['已提交', '审查中', '待补正', '已补正', '已批准', '已办结']) assert.ok(steps.includes(s), `timeline shows ${s}`)
+  // 好差评
+  await page.locator(`${t('rate')} .van-rate__item`).nth(4).click()
+  await page.click(t('submit-rating'))
+  await page.locator(t('rated')).waitFor()
+  await shot(page, '14-application-rated')
+  assert.equal(page.url(), appUrl)
+
+  await clerk.click('text=返回队列')
+  await clerk.click(t('go-stats'))
+  await clerk.locator(t('stats'), { hasText: '社会保障卡申领' }).waitFor()
+  await clerk.context().close()
+})
+
+test('journey 4: a legal representative binds the enterprise and authorises an agent, who acts for it and applies for a bundle', async () => {
+  const rep = await desktop()
+  await signUp(rep, world.rep)
+  await rep.goto('/portal')
+  await rep.fill(input('bind-uscc'), world.enterprise.uscc)
+  await rep.fill(input('bind-name'), world.enterprise.name)
+  await rep.click(t('bind'))
+  await rep.locator(t(`enterprise-${world.enterprise.uscc}`)).waitFor()
+  await rep.click(t('act-as'))
+  await rep.locator(t('acting'), { hasText: world.enterprise.name }).waitFor()
+  await rep.getByRole('tab', { name: '经办人授权' }).click()
+  await rep.fill(input('agent-phone'), world.agent.phone)
+  await rep.click(t('scope-code'))
+  await rep.click(t('invite'))
+  await rep.locator(t('agent-invited')).waitFor()
+  await shot(rep, '15-portal-agents')
+
+  const agent = await desktop()
+  await signUp(agent, world.agent)
+  await agent.goto('/portal')
+  await agent.locator(t(`invitation-${world.enterprise.uscc}`)).locator(t('accept')).click()
+  await agent.locator(t(`enterprise-${world.enterprise.uscc}`)).click()
+  await agent.click(t('act-as'))
+  await agent.locator(t('acting'), { hasText: world.enterprise.name }).waitFor()
+  const ecode = agent.locator(t('enterprise-code'))
+  await ecode.locator('img').waitFor()
+  assert.match(await ecode.getAttribute('data-code'), /^SA1:/)
+  await shot(agent, '16-portal-enterprise-code')
+
+  await agent.getByRole('tab', { name: '企业办事' }).click()
+  await agent.click(t('bundle-YJS-CY-001'))
+  await agent.locator(t('reduction')).waitFor()
+  assert.match(await agent.locator(t('reduction')).innerText(), /一次填写 8 项.*12 项/)
+  assert.equal(await agent.inputValue(input('field-uscc')), world.enterprise.uscc, 'prefilled from the enterprise')
+  await agent.locator(t('material-11100000MB0143028R001')).locator(t('mianzheng')).waitFor()
+  await agent.fill(input('field-business_items'), '热食类食品制售')
+  await agent.fill(input('field-safety_manager'), world.agent.name)
+  await agent.fill(input('field-employees'), '12')
+  await agent.fill(input('field-contact_phone'), world.agent.phone)
+  await agent.setInputFiles(t('upload-440100-SJ-0207-layout'), PDF)
+  await agent.locator(t('material-440100-SJ-0207-layout')).locator(t('uploaded')).waitFor()
+  await agent.setInputFiles(t('upload-440100-SJ-0207-rules'), PDF)
+  await agent.locator(t('material-440100-SJ-0207-rules')).locator(t('uploaded')).waitFor()
+  await shot(agent, '17-bundle-form')
+  await agent.click(t('submit'))
+  await agent.waitForURL(/\/bundle-applications\//)
+  await agent.locator(t('bundle-child')).nth(1).waitFor()
+  const children = await agent.locator(t('bundle-child')).allInnerTexts()
+  assert.ok(children.some((c) => c.includes('广州市市场监督管理局')) && children.some((c) => c.includes('广州市人力资源和社会保障局')))
+  await shot(agent, '18-bundle-progress')
+})

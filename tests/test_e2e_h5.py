@@ -1,0 +1,107 @@
+"""End-to-end: the H5 app in Debian's Chromium (headless, driven by playwright-core from
+``h5/e2e/``) against the real app on the embedded MongoDB-wire and Redis servers.
+
+Python prepares only what happens outside the screens: the population and enterprise
+registries (the development providers' data), and certificates that issuing authorities
+signed before the residents ever registered (issuer API, signed with the demo issuers'
+keys). Everything a resident, legal representative, agent, kiosk or clerk does happens by
+clicking in the browser: journeys 1-4 of PRODUCT.md and the kiosk's reset.
+
+Set SUPERAPP_SCREENSHOTS=<dir> to have the browser tests save screenshots of the main
+screens there (``make screenshots`` writes docs/screenshots/ for the README).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.support import (Backends, bearer, issuer_client, issuer_token, new_enterprise, new_resident, start_app,
+                           stop_app)
+
+ROOT = Path(__file__).resolve().parent.parent
+E2E = ROOT / "h5" / "e2e"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+ID_CARD, HUKOU = "11100000000013338W001", "11100000000013338W002"
+PROPERTY, LICENCE = "11100000MB1967002C001", "11100000MB0143028R001"
+PSB, NR, AMR = "11440100007012346M", "11440100007087655Y", "11440100007056787F"
+
+
+async def issue(app, issuer: str, type_code: str, holder: dict, fields: dict, request_id: str) -> dict:
+    client = issuer_client(app.ctx, issuer)
+    body = client.issue_body(request_id, type_code, holder, fields,
+                             valid_until=(date.today() + timedelta(days=3650)).isoformat())
+    resp = await app.api.post("/api/v1/issuer/certificates", body, headers=bearer(await issuer_token(app.api, client)))
+    assert resp.status == 201, resp.body
+    return resp.json()
+
+
+async def world(app) -> dict:
+    """Registries and pre-issued certificates; returns what the browser tests need to know."""
+    resident = await new_resident(app.ctx, name="欧阳晓彤")
+    holder = {"kind": "person", "id_number": resident.id_number, "name": resident.name}
+    await issue(app, PSB, ID_CARD, holder, {
+        "name": resident.name, "gender": resident.gender, "nation": "汉", "birth_date": resident.birth_date,
+        "address": resident.address, "id_number": resident.id_number, "issuing_authority": "广州市公安局天河分局"},
+        f"e2e-id-{resident.id_number}")
+    await issue(app, PSB, HUKOU, holder, {
+        "household_number": "440106123456", "household_head": resident.name, "relation": "户主",
+        "name": resident.name, "id_number": resident.id_number, "address": resident.address},
+        f"e2e-hukou-{resident.id_number}")
+    await issue(app, NR, PROPERTY, holder, {
+        "certificate_number": "粤(2024)广州市不动产权第 0654321 号", "owner": resident.name,
+        "id_number": resident.id_number, "ownership": "单独所有", "location": resident.address,
+        "unit_number": "440106001001GB00001F00010018", "use": "住宅", "area": 89.5,
+        "term": "2004-01-01 至 2074-01-01"}, f"e2e-prop-{resident.id_number}")
+
+    rep = await new_resident(app.ctx, name="龚振邦")
+    agent = await new_resident(app.ctx, name="司马经办")
+    ent = await new_enterprise(app.ctx, rep, name="广州市天河区一件事餐饮管理有限公司")
+    await issue(app, AMR, LICENCE, {"kind": "enterprise", "uscc": ent.uscc, "name": ent.name}, {
+        "name": ent.name, "uscc": ent.uscc, "type": "有限责任公司", "legal_representative": rep.name,
+        "established": "2022-03-01", "address": ent.address, "business_scope": "餐饮服务"}, f"e2e-lic-{ent.uscc}")
+
+    device = app.ctx.demo.devices[0]
+    staff = {s.username: {"username": s.username, "password": s.password, "totp_secret": s.totp_secret}
+             for s in app.ctx.demo.staff if s.username in ("rsj.shenhe", "scj.shouli")}
+    person = lambda r: {"name": r.name, "id_number": r.id_number, "phone": r.phone}  # noqa: E731
+    return {"base_url": app.runner.url, "chromium": CHROMIUM, "screenshots": os.environ.get("SUPERAPP_SCREENSHOTS", ""),
+            "resident": person(resident), "rep": person(rep), "agent": person(agent),
+            "enterprise": {"uscc": ent.uscc, "name": ent.name},
+            "device": {"id": device.device_id, "name": device.name, "private_key_pem": device.private_key_pem},
+            "staff": staff}
+
+
+@pytest.fixture
+async def e2eapp(backends: Backends):
+    running = await start_app(backends, overrides={
+        "sms": {"hourly_sends_per_ip": 10000, "verifies_per_ip_per_minute": 10000, "resend_interval_seconds": 1},
+    })
+    yield running
+    await stop_app(running)
+
+
+async def test_h5_journeys_in_chromium(e2eapp, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: the set-up installs Debian's chromium (scripts/system-deps.sh, needs root)")
+    node = shutil.which("node")
+    assert node, "Node.js is needed for the browser tests"
+    assert (ROOT / "h5" / "dist" / "index.html").exists(), "the H5 app is not built (make test builds it)"
+    fixture = tmp_path / "world.json"
+    fixture.write_text(json.dumps(await world(e2eapp), ensure_ascii=False))
+    proc = await asyncio.create_subprocess_exec(
+        node, "--test", "--test-reporter=spec", str(E2E / "journeys.test.mjs"),
+        cwd=ROOT / "h5", env={**os.environ, "E2E_WORLD": str(fixture)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 600)
+    text = out.decode(errors="replace")
+    print(text)
+    assert proc.returncode == 0, text[-6000:]
+    for name in ("journey 1", "journey 2", "journey 3", "journey 4", "kiosk resets"):
+        assert name in text, f"browser test '{name}' did not run"
