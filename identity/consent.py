@@ -123,6 +123,24 @@ class ConsentService:
                                  {"type": "consent.decided", "consent_id": consent_id, "state": state})
         return updated
 
+    async def consented_certificates(self, actor: ScanActor, consent_id: str) -> tuple[str, frozenset[str], str]:
+        """(holder person id, certificate types the holder approved, purpose) of a consent this
+        requester obtained and may still act on — what a kiosk may use to apply for the holder."""
+        doc = await self.store.consent(consent_id)
+        if doc is None or doc["requester"]["id"] != actor.id or doc["requester"]["type"] != actor.type:
+            raise NotFound("未找到该授权请求", code="consent_not_found")
+        doc = self._with_expiry(doc, now_ms())
+        if doc["state"] not in ("approved", "partially_approved"):
+            raise Conflict("持码人尚未同意本次授权", code="consent_not_approved", extra={"state": doc["state"]})
+        if now_ms() - doc["decided_at"] > DISCLOSURE_WINDOW_MS:
+            raise Conflict("授权已超过 10 分钟，请重新扫码发起", code="consent_disclosure_expired")
+        kind, ident = doc["holder"].split(":", 1)
+        if kind != "person":
+            raise PermissionDenied("自助终端只能为个人代为申请", code="holder_not_person")
+        types = frozenset(e["item"].split(":", 1)[1] for e in doc["items"]
+                          if e["state"] == "approved" and e["item"].startswith("certificate:"))
+        return ident, types, doc["purpose"]
+
     async def for_requester(self, actor: ScanActor, consent_id: str) -> dict[str, Any]:
         doc = await self.store.consent(consent_id)
         if doc is None or doc["requester"]["id"] != actor.id or doc["requester"]["type"] != actor.type:

@@ -18,6 +18,7 @@ from identity.code_service import CodeService
 from server.matters.catalog import load_matters
 from server.matters.bundles import BundleService, load_bundles
 from server.matters.ratings import RatingService
+from server.matters.kiosk import KioskMatters
 from server.notifications import Notifier
 from server.storage.notifications import NotificationStore
 from server.matters.service import MatterService
@@ -74,6 +75,7 @@ class AppContext:
     issuers: IssuerService
     matters: MatterService
     ratings: RatingService
+    kiosk_matters: KioskMatters
     bundles: BundleService
     notifier: Notifier
     codes: CodeService
@@ -171,13 +173,14 @@ async def build_context(settings: Settings, mongo_uri: str, redis_url: str, wech
     events = EventHub(redis, keys)
     notifier = Notifier(NotificationStore(db), matter_store, persons, pii, wechat, sender, events, s)
     matters.notifier = notifier
+    ratings = RatingService(RatingStore(db), matters, audit, code_store)
     return AppContext(
         settings=s, mongo=mongo, db=db, redis=redis, fast_redis=fast, keys=keys, pii=pii, executor=executor, audit=audit,
         sessions=sessions, wechat=wechat, identity=identity, enterprises=enterprises, items=items,
         catalog=catalog, wallet=wallet, issuers=IssuerService(wallet_store, catalog, sessions, attempts, audit),
         codes=CodeService(code_keys, code_store, persons, enterprises, enterprise_store, items, audit, s.codes),
         consents=consents,
-        matters=matters, ratings=RatingService(RatingStore(db), matters, audit, code_store), notifier=notifier,
+        matters=matters, ratings=ratings, kiosk_matters=KioskMatters(matters, consents, ratings, persons), notifier=notifier,
         bundles=BundleService(load_bundles(s.path(s.matters.bundles_file), matters.catalog), matters),
         devices=DeviceService(DeviceStore(db), code_store, sessions, attempts, audit, s.codes.device_assertion_audience),
         staff=StaffService(StaffStore(db), sessions, attempts, pii, audit),

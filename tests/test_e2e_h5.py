@@ -28,9 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 E2E = ROOT / "h5" / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
-ID_CARD, HUKOU = "11100000000013338W001", "11100000000013338W002"
+ID_CARD, HUKOU, BIRTH = "11100000000013338W001", "11100000000013338W002", "11100000000019297M001"
 PROPERTY, LICENCE = "11100000MB1967002C001", "11100000MB0143028R001"
 PSB, NR, AMR = "11440100007012346M", "11440100007087655Y", "11440100007056787F"
+HOSPITAL = "124401004554091607"
 
 
 async def issue(app, issuer: str, type_code: str, holder: dict, fields: dict, request_id: str) -> dict:
@@ -59,6 +60,10 @@ async def world(app) -> dict:
         "id_number": resident.id_number, "ownership": "单独所有", "location": resident.address,
         "unit_number": "440106001001GB00001F00010018", "use": "住宅", "area": 89.5,
         "term": "2004-01-01 至 2074-01-01"}, f"e2e-prop-{resident.id_number}")
+    await issue(app, HOSPITAL, BIRTH, holder, {
+        "certificate_number": "Q440012399", "baby_name": "欧阳小满", "gender": "女", "birth_date": date.today().isoformat(),
+        "birth_place": "广州市天河区", "mother_name": resident.name, "mother_id_number": resident.id_number},
+        f"e2e-birth-{resident.id_number}")
 
     rep = await new_resident(app.ctx, name="龚振邦")
     agent = await new_resident(app.ctx, name="司马经办")
@@ -103,5 +108,5 @@ async def test_h5_journeys_in_chromium(e2eapp, tmp_path):
     text = out.decode(errors="replace")
     print(text)
     assert proc.returncode == 0, text[-6000:]
-    for name in ("journey 1", "journey 2", "journey 3", "journey 4", "kiosk resets"):
+    for name in ("journey 1", "journey 2", "journey 3", "journey 4", "kiosk resets", "kiosk applies"):
         assert name in text, f"browser test '{name}' did not run"

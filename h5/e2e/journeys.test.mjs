@@ -14,6 +14,7 @@ const ID_CARD = '11100000000013338W001'
 const HUKOU = '11100000000013338W002'
 const RESIDENCE = '11100000000013338W021'
 const PROPERTY = '11100000MB1967002C001'
+const BIRTH = '11100000000019297M001'
 const TIMEOUT = 15000
 
 let browser
@@ -113,7 +114,7 @@ test('journey 1: sign up, verify real name (L2), the wallet already holds certif
 
   await page.click('text=卡包')
   await page.waitForURL(/\/wallet$/)
-  for (const type of [ID_CARD, HUKOU, PROPERTY]) {
+  for (const type of [ID_CARD, HUKOU, PROPERTY, BIRTH]) {
     const cell = page.locator(t(`cert-${type}`))
     await cell.waitFor()
     assert.equal(await cell.locator(t('cert-status')).innerText(), '有效')
@@ -167,7 +168,7 @@ async function provisionKiosk(page, idleSeconds) {
 test('journey 2: the kiosk scans the code, asks for two certificates, the resident consents item by item on the phone', async () => {
   const kiosk = await desktop()
   kioskPage = kiosk
-  await provisionKiosk(kiosk, 8)
+  await provisionKiosk(kiosk, 12)
   await shot(kiosk, '06-kiosk-idle')
 
   await residentPage.goto('/')
@@ -218,7 +219,7 @@ test('journey 2: the kiosk scans the code, asks for two certificates, the reside
 test('kiosk resets after inactivity: the next person sees nothing of the previous one', async () => {
   const kiosk = kioskPage
   // (continuing from journey 2, the certificates are on screen) ... nobody touches it
-  await kiosk.locator(`${t('kiosk')}[data-state="idle"]`).waitFor({ timeout: 20000 })
+  await kiosk.locator(`${t('kiosk')}[data-state="idle"]`).waitFor({ timeout: 30000 })
   const text = await kiosk.locator('body').innerText()
   assert.ok(!text.includes('办理补领结婚证') && !text.includes(`${world.resident.name[0]}***`), 'nothing of the previous holder remains')
   assert.equal(await kiosk.locator('img').count(), 0)
@@ -229,7 +230,7 @@ test('kiosk resets after inactivity: the next person sees nothing of the previou
   for (const digit of short) await kiosk.click(t(`key-${digit}`))
   await kiosk.click(t('key-确定'))
   await kiosk.locator(t('holder')).waitFor()
-  await kiosk.locator(`${t('kiosk')}[data-state="idle"]`).waitFor({ timeout: 20000 })
+  await kiosk.locator(`${t('kiosk')}[data-state="idle"]`).waitFor({ timeout: 30000 })
   assert.equal(await kiosk.locator(t('holder')).count(), 0)
   assert.equal(await kiosk.locator(t('short-display')).innerText(), '········')
 })
@@ -315,6 +316,44 @@ test('journey 3: prefilled 免证办 application, 秒批 lands a certificate; an
   await clerk.click(t('go-stats'))
   await clerk.locator(t('stats'), { hasText: '社会保障卡申领' }).waitFor()
   await clerk.context().close()
+})
+
+test('kiosk applies for the holder with the consented certificate and collects a rating', async () => {
+  const kiosk = kioskPage
+  await kiosk.locator(`${t('kiosk')}[data-state="idle"]`).waitFor({ timeout: 30000 })
+  await residentPage.goto('/')
+  const code = await residentPage.locator(t('person-code')).getAttribute('data-code')
+  await kiosk.keyboard.type(code)
+  await kiosk.keyboard.press('Enter')
+  // 现场评价: the 秒批 居住证 application of journey 3 is completed and not rated yet
+  const ratings = kiosk.locator(t('kiosk-ratings'))
+  await ratings.waitFor()
+  assert.ok((await ratings.innerText()).includes('居住证申领'))
+  await shot(kiosk, '10b-kiosk-rating')
+  await ratings.locator(t('star-5')).first().click()
+  await kiosk.locator(t('kiosk-thanks')).waitFor()
+
+  await kiosk.click(t('kiosk-matter-440100-WJ-0008')) // 新生儿预防接种证办理: the birth certificate suffices
+  await kiosk.locator(t('waiting')).waitFor()
+  const card = residentPage.locator('[data-test^="consent-c"]').first()
+  await card.waitFor()
+  await card.locator(t('consent-approve')).click()
+  await kiosk.locator(t('kiosk-apply')).waitFor()
+  await kiosk.click(t('pick-天河区妇幼保健院接种门诊'))
+  await shot(kiosk, '10c-kiosk-apply')
+  await kiosk.click(t('kiosk-submit'))
+  const applied = kiosk.locator(t('kiosk-applied'))
+  await applied.waitFor()
+  const number = (await applied.innerText()).match(/GZ\d+/)[0]
+
+  await residentPage.goto('/applications')
+  const row = residentPage.locator(t('application-440100-WJ-0008'))
+  await row.waitFor()
+  assert.ok((await row.innerText()).includes(number), 'the application is the holder\'s own')
+  await row.click()
+  assert.ok((await residentPage.locator(t('timeline')).innerText()).includes('代为提交'))
+  await kiosk.click(t('finish'))
+  await kiosk.locator(`${t('kiosk')}[data-state="idle"]`).waitFor()
 })
 
 test('journey 4: a legal representative binds the enterprise and authorises an agent, who acts for it and applies for a bundle', async () => {

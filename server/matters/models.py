@@ -131,6 +131,35 @@ class RatingIn(_In):
     indicators: dict[str, int] = Field(default_factory=dict, description="分项评价：整体满意度、办事效率、办事指南精确度、办事便捷度、平台操作性（1-5）")
 
 
+class KioskApplicationIn(_In):
+    consent_id: str = Field(pattern=r"^c[0-9a-f]{24}$", description="持码人在手机上同意的本次授权")
+    matter: str = Field(min_length=3, max_length=40)
+    form: dict[str, Any] = Field(default_factory=dict, description="只需填写实名信息和授权证照之外的字段（如接种门诊）")
+
+
+class KioskApplicationOut(BaseModel):
+    """What the kiosk shows the holder: no form data comes back to the kiosk."""
+    id: str
+    number: str
+    matter_name: str
+    department_name: str
+    state: str
+    state_name: str
+    deadline: str | None
+
+
+class AwaitingRating(BaseModel):
+    id: str
+    number: str
+    matter_name: str
+    department_name: str
+    finished_on: str | None
+
+
+class AwaitingRatingList(BaseModel):
+    items: list[AwaitingRating]
+
+
 class KioskRatingIn(_In):
     scan_id: str = Field(pattern=r"^s[0-9a-f]{24}$")
     application_id: str = Field(pattern=r"^a[0-9a-f]{24}$")

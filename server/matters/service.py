@@ -74,6 +74,10 @@ class Applicant:
     ident: str
     name: str
     person_id: str  # who acts (the person, or the agent for an enterprise)
+    # Which wallet certificate types may be used (None: the whole wallet). A kiosk applying
+    # for the holder may use only the certificates the holder consented to.
+    certificates: frozenset[str] | None = None
+    via: dict[str, str] | None = None  # the kiosk or window that submitted for the applicant
 
     @property
     def key(self) -> str:
@@ -147,18 +151,29 @@ class MatterService:
         wanted = {m["certificate_type"] for m in matter.materials if "certificate_type" in m}
         wanted |= {s.split(":", 1)[1].split(".")[0] for s in matter.raw.get("prefill", {}).values()
                    if s.startswith("certificate:")}
-        certs = await self.wallet.satisfies(applicant.kind, holder_bidx, sorted(wanted)) if holder_bidx else \
-            dict.fromkeys(wanted)
+        usable = wanted if applicant.certificates is None else wanted & applicant.certificates
+        certs = dict.fromkeys(wanted)
+        if holder_bidx and usable:
+            certs.update(await self.wallet.satisfies(applicant.kind, holder_bidx, sorted(usable)))
         for type_code, found in certs.items():
             for f, v in (found or {}).get("fields", {}).items():
                 values[f"certificate:{type_code}.{f}"] = v
         return values, certs
 
+    async def prefill_for(self, applicant: Applicant, matter: Matter) -> dict[str, Any]:
+        """Form values from the applicant's identity and (usable) certificates."""
+        values, _ = await self._sources(applicant, matter)
+        return self._prefilled(matter, values)
+
+    @staticmethod
+    def _prefilled(matter: Matter, values: dict[str, Any]) -> dict[str, Any]:
+        return {f: values[src] for f, src in matter.raw.get("prefill", {}).items() if values.get(src) is not None}
+
     async def prefill(self, principal: Principal, code: str) -> dict[str, Any]:
         matter = self.matter(code)
         applicant = await self.applicant(principal)
         values, certs = await self._sources(applicant, matter)
-        form = {f: values[src] for f, src in matter.raw.get("prefill", {}).items() if values.get(src) is not None}
+        form = self._prefilled(matter, values)
         materials = []
         for m in matter.materials:
             found = certs.get(m["certificate_type"]) if "certificate_type" in m else None
@@ -219,9 +234,10 @@ class MatterService:
     # submission (idempotent)
     # ------------------------------------------------------------------------------------------
 
-    async def submit(self, principal: Principal, idem_key: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    async def submit(self, principal: Principal, idem_key: str, body: dict[str, Any],
+                     applicant: Applicant | None = None) -> tuple[dict[str, Any], bool]:
         """(application, created now?) — the same key and body always give the same application."""
-        applicant = await self.applicant(principal)
+        applicant = applicant or await self.applicant(principal)
         key = f"{applicant.key}:{principal.subject}:{idem_key}"
         body_hash = hashlib.sha256(rfc8785.dumps(body)).hexdigest()
         earlier = await self.store.claim_key(key, body_hash, now_ms())
@@ -280,17 +296,19 @@ class MatterService:
             "submitted_at": now if state == "submitted" else None, "accepted_on": None, "paused_days": 0,
             "paused_since": None, "finished_on": None, "result": None, "supplement": None, "instant_approval": None,
             "outbox_pending": True, "notified_upto": 0, "updated_at": now,
-            "timeline": [{"state": state, "at": now, "actor": {"type": "person", "id": principal.subject},
-                          "comment": ""}],
+            "timeline": [{"state": state, "at": now, "actor": applicant.via or {"type": "person", "id": principal.subject},
+                          "comment": f"由{applicant.via['name']}代为提交" if applicant.via else ""}],
         }
         await self.store.insert(doc)
         for m in materials:
             if m.get("upload_id"):
                 await self.store.uploads.update_one({"_id": m["upload_id"]},
                                                     {"$addToSet": {"departments": matter.department}})
-        await self.audit.record(applicant.chain, Actor("person", principal.subject), f"application.{state}",
+        actor = Actor(applicant.via["type"], applicant.via["id"]) if applicant.via else Actor("person", principal.subject)
+        await self.audit.record(applicant.chain, actor, f"application.{state}",
                                 target={"type": "application", "id": doc["_id"]},
-                                details={"matter": matter.code, "number": number})
+                                details={"matter": matter.code, "number": number,
+                                         **({"via": applicant.via["name"]} if applicant.via else {})})
         if state == "submitted" and matter.instant_rules:
             doc = await self._instant_approval(doc, matter, applicant, principal)
         await self._notify(doc)
@@ -301,7 +319,8 @@ class MatterService:
         values, certs = await self._sources(applicant, matter)
         wanted = {f.split(".")[1] for r in matter.instant_rules for f in facts_of(r["rule"])
                   if f.startswith("certificate.")}
-        missing = sorted(t for t in wanted if t not in certs)
+        missing = sorted(t for t in wanted if t not in certs
+                         and (applicant.certificates is None or t in applicant.certificates))
         if missing:
             person = await self.persons.get(principal.subject) or {}
             bidx = (person.get("realname") or {}).get("id_bidx")

@@ -14,7 +14,7 @@ from identity.service import Caller
 from identity.tokens import KIOSK
 from server.matters.models import (AnswerIn, ApplicantActionIn, Application, ApplicationIn, ApplicationList,
                                    BundleApplication, BundleApplicationIn,
-                                   KioskRatingIn, MatterList, MatterQuery, MatterStats, MatterSummary, QueueQuery,
+                                   KioskRatingIn, KioskApplicationIn, KioskApplicationOut, AwaitingRatingList, MatterList, MatterQuery, MatterStats, MatterSummary, QueueQuery,
                                    RatingIn, RatingOut, RectificationList, RectificationOut, RectificationQuery,
                                    StaffActionIn, StaffApplication, StatsOut, UploadOut, UploadQuery)
 
@@ -76,15 +76,20 @@ class UploadHandler(BaseHandler):
         self.finish(data)
 
 
+def idempotency_key(handler: BaseHandler) -> str:
+    key = handler.request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 100:
+        raise InvalidInput("请求头 Idempotency-Key 必填（1-100 个字符）", code="idempotency_key_required",
+                           errors=[FieldError("Idempotency-Key", "必填，1-100 个字符")])
+    return key
+
+
 class ApplicationsHandler(BaseHandler):
     @operation("提交申请（须带 Idempotency-Key：同一键同一内容只生成一份申请）", tags=TAGS, auth=PERSON_CHANNELS,
                body=ApplicationIn, response=Application, status=201, errors=(403, 404, 409, 422),
                headers={"Idempotency-Key": "必填：客户端生成的唯一键（重试时不变）"})
     async def post(self, principal: Principal, body: ApplicationIn) -> None:
-        key = self.request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 100:
-            raise InvalidInput("请求头 Idempotency-Key 必填（1-100 个字符）", code="idempotency_key_required",
-                               errors=[FieldError("Idempotency-Key", "必填，1-100 个字符")])
+        key = idempotency_key(self)
         app, created = await self.ctx.matters.submit(principal, key, body.model_dump())
         self.send_json(Application(**self.ctx.matters.view(app)), 201 if created else 200)
 
@@ -196,6 +201,28 @@ class KioskRatingHandler(BaseHandler):
                                                                body.tags, body.comment, caller))
 
 
+class KioskApplicationsHandler(BaseHandler):
+    @operation("自助终端为持码人代为提交申请（须带 Idempotency-Key）：只使用持码人本次同意的证照，"
+               "表单由服务端按实名信息与这些证照填写", tags=["终端与窗口 Kiosk & window"], auth=[KIOSK],
+               body=KioskApplicationIn, response=KioskApplicationOut, status=201, errors=(403, 404, 409, 422),
+               headers={"Idempotency-Key": "必填：终端生成的唯一键（重试时不变）"})
+    async def post(self, principal: Principal, body: "KioskApplicationIn") -> None:
+        key = idempotency_key(self)
+        actor = await self.ctx.devices.actor(principal, "apply")
+        app, created = await self.ctx.kiosk_matters.apply(actor, body.consent_id, body.matter, body.form, key)
+        view = self.ctx.matters.view(app)
+        self.send_json(KioskApplicationOut(**{k: view.get(k) for k in KioskApplicationOut.model_fields}),
+                       201 if created else 200)
+
+
+class KioskAwaitingRatingHandler(BaseHandler):
+    @operation("持码人已办结、尚未评价的办件（供现场评价）", tags=["终端与窗口 Kiosk & window"], auth=[KIOSK, STAFF],
+               response=AwaitingRatingList, errors=(403, 404))
+    async def get(self, principal: Principal, scan_id: str) -> "AwaitingRatingList":
+        actor = await self.ctx.devices.actor(principal, "rate")
+        return AwaitingRatingList(items=await self.ctx.kiosk_matters.awaiting_rating(actor, scan_id))
+
+
 class RectificationsHandler(BaseHandler):
     @operation("本部门的差评整改任务", tags=STAFF_TAGS, auth=[STAFF], query=RectificationQuery,
                response=RectificationList)
@@ -275,10 +302,7 @@ class BundleApplicationsHandler(BaseHandler):
                auth=PERSON_CHANNELS, body=BundleApplicationIn, response=BundleApplication, status=201,
                errors=(403, 404, 409, 422), headers={"Idempotency-Key": "必填"})
     async def post(self, principal: Principal, body: BundleApplicationIn) -> None:
-        key = self.request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 100:
-            raise InvalidInput("请求头 Idempotency-Key 必填（1-100 个字符）", code="idempotency_key_required",
-                               errors=[FieldError("Idempotency-Key", "必填，1-100 个字符")])
+        key = idempotency_key(self)
         parent, created = await self.ctx.bundles.submit(principal, key, body.model_dump())
         self.send_json(BundleApplication(**await self.ctx.bundles.view(principal, parent["_id"])),
                        201 if created else 200)
@@ -295,6 +319,8 @@ def rating_routes() -> list:
     return [  # see also routes()
         route(rf"/api/v1/applications/{APP_ID}/rating", RatingHandler),
         route(r"/api/v1/kiosk/ratings", KioskRatingHandler),
+        route(r"/api/v1/kiosk/applications", KioskApplicationsHandler),
+        route(r"/api/v1/kiosk/scans/(?P<scan_id>s[0-9a-f]{24})/awaiting-rating", KioskAwaitingRatingHandler),
         route(r"/api/v1/staff/rectifications", RectificationsHandler),
         route(r"/api/v1/staff/rectifications/(?P<rect_id>r[0-9a-f]{24})/answer", RectificationAnswerHandler),
         route(r"/api/v1/staff/rectifications/(?P<rect_id>r[0-9a-f]{24})/close", RectificationCloseHandler),

@@ -1,0 +1,63 @@
+"""A kiosk (or a clerk's window) acting for the resident whose code it scanned: it applies
+for a matter on the holder's behalf, using only the certificates the holder approved on
+their phone for this visit, and collects ratings for the holder's completed applications.
+
+The form is filled on the server from the holder's identity and those certificates; the
+kiosk supplies only the fields no source covers (chosen on the touch screen) and never
+sees the identity data it did not ask for. The application is the holder's own: it shows
+in their 我的办件, the timeline and audit trail name the kiosk that submitted it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from identity.code_service import ScanActor
+from identity.consent import ConsentService
+from identity.sessions import Principal
+from identity.storage import PersonStore
+from server.errors import NotFound
+from server.matters.ratings import RatingService
+from server.matters.service import Applicant, MatterService
+
+MAX_AWAITING = 5
+
+
+class KioskMatters:
+    def __init__(self, matters: MatterService, consents: ConsentService, ratings: RatingService,
+                 persons: PersonStore):
+        self.matters = matters
+        self.consents = consents
+        self.ratings = ratings
+        self.persons = persons
+
+    async def apply(self, actor: ScanActor, consent_id: str, matter_code: str, form: dict[str, Any],
+                    idem_key: str) -> tuple[dict[str, Any], bool]:
+        person_id, certificates, _ = await self.consents.consented_certificates(actor, consent_id)
+        matter = self.matters.matter(matter_code)
+        person = await self.persons.get(person_id) or {}
+        holder = Principal(subject=person_id, channel="kiosk", level=person.get("level", 0), jti="", exp=0,
+                           claims={"via": actor.id})
+        name = (person.get("realname") or {}).get("name", "")
+        applicant = Applicant("person", person_id, name, person_id, certificates=certificates,
+                              via={"type": actor.type, "id": actor.id, "name": actor.name})
+        prefilled = await self.matters.prefill_for(applicant, matter)
+        body = {"matter": matter.code, "form": {**form, **prefilled}, "materials": []}
+        # keys are per kiosk: two kiosks never collide, a retry from the same kiosk replays
+        return await self.matters.submit(holder, f"{actor.type}:{actor.id}:{idem_key}", body, applicant=applicant)
+
+    async def awaiting_rating(self, actor: ScanActor, scan_id: str) -> list[dict[str, Any]]:
+        """The scanned holder's most recent completed applications that have no rating yet."""
+        scan = await self.ratings.scans.scan_record(scan_id)
+        if not scan or scan.get("actor_id") != actor.id or scan.get("actor_type") != actor.type:
+            raise NotFound("未找到该扫码记录（或已超过 15 分钟）", code="scan_not_found")
+        if not scan["holder"].startswith("person:"):
+            return []
+        apps = [a for a in await self.matters.store.of_applicant(scan["holder"]) if a["state"] == "completed"]
+        out = []
+        for app in apps[: MAX_AWAITING * 4]:
+            if await self.ratings.store.get(app["_id"]) is None:
+                out.append({"id": app["_id"], "number": app["number"], "matter_name": app["matter_name"],
+                            "department_name": app["department_name"], "finished_on": app.get("finished_on")})
+            if len(out) == MAX_AWAITING:
+                break
+        return out
