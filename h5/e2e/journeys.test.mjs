@@ -49,6 +49,8 @@ async function desktop() {
 async function shot(page, name) {
   if (!world.screenshots) return
   await page.locator('.van-toast').waitFor({ state: 'hidden' }).catch(() => {})
+  await page.waitForFunction(() => [...document.images].every((i) => i.complete), null, { timeout: 5000 }).catch(() => {})
+  await page.waitForTimeout(300) // let the last click's re-render settle
   await page.screenshot({ path: join(world.screenshots, `${name}.png`) })
 }
 const t = (name) => `[data-test="${name}"]`
