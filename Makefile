@@ -8,6 +8,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
 H5_BUILD := h5/dist/index.html
+MINIAPP_DEPS := miniapp/node_modules/.installed
 H5_SOURCES := h5/package.json h5/package-lock.json h5/vite.config.js h5/index.html $(shell find h5/src -type f 2>/dev/null)
 
 .PHONY: run test setup lock clean system-deps screenshots
@@ -15,10 +16,10 @@ H5_SOURCES := h5/package.json h5/package-lock.json h5/vite.config.js h5/index.ht
 run: $(STAMP) system-deps $(H5_BUILD)
 	$(PY) -m server
 
-test: $(STAMP) system-deps $(H5_BUILD)
+test: $(STAMP) system-deps $(H5_BUILD) $(MINIAPP_DEPS)
 	$(PY) -m pytest
 
-setup: $(STAMP) system-deps $(H5_BUILD)
+setup: $(STAMP) system-deps $(H5_BUILD) $(MINIAPP_DEPS)
 
 # The H5 app: npm ci + vite build (the output is not committed; the app serves it).
 $(H5_BUILD): $(H5_SOURCES)
@@ -28,6 +29,11 @@ $(H5_BUILD): $(H5_SOURCES)
 screenshots: $(STAMP) system-deps $(H5_BUILD)
 	rm -rf docs/screenshots
 	SUPERAPP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/test_e2e_h5.py
+
+# The mini-program: its npm packages, and miniprogram_npm/ built the way DevTools' "构建 npm" does.
+$(MINIAPP_DEPS): miniapp/package.json miniapp/package-lock.json
+	cd miniapp && npm ci --no-audit --no-fund --loglevel=error && node scripts/build-npm.js
+	@touch $@
 
 # Debian packages (a CJK font for certificate images); a no-op when already there.
 system-deps:
@@ -49,4 +55,4 @@ lock:
 	rm -rf .lockvenv build
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis h5/node_modules h5/dist
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis h5/node_modules h5/dist miniapp/node_modules miniapp/miniprogram_npm

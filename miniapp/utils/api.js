@@ -1,0 +1,108 @@
+// One API client for every page: base URL from config, tokens kept in storage and rotated
+// on refresh, problem+json errors mapped to their Chinese title and field messages, and a
+// failed create retried once with the same Idempotency-Key (so a retry never duplicates).
+const config = require('../config')
+
+const KEYS = { access: 'superapp.access', refresh: 'superapp.refresh' }
+
+class ApiError extends Error {
+  constructor(problem, status) {
+    super(problem.detail || problem.title || '请求失败，请稍后重试')
+    this.problem = problem
+    this.status = status
+    this.code = problem.code
+    this.title = problem.title || '请求失败'
+    this.fields = {}
+    for (const e of problem.errors || []) {
+      this.fields[e.field] = e.message
+      this.fields[String(e.field).split('.').pop()] = e.message
+    }
+  }
+
+  // what a person is shown: the Chinese title, then the first field message if any
+  get display() {
+    const first = (this.problem.errors || [])[0]
+    return first ? `${this.title}：${first.message}` : (this.problem.detail || this.title)
+  }
+}
+
+const session = {
+  get access() { return wx.getStorageSync(KEYS.access) || '' },
+  get refresh() { return wx.getStorageSync(KEYS.refresh) || '' },
+  save(t) {
+    if (t.access_token) wx.setStorageSync(KEYS.access, t.access_token)
+    if (t.refresh_token) wx.setStorageSync(KEYS.refresh, t.refresh_token)
+  },
+  clear() { wx.removeStorageSync(KEYS.access); wx.removeStorageSync(KEYS.refresh) },
+  loggedIn() { return !!wx.getStorageSync(KEYS.access) },
+}
+
+function newIdempotencyKey() {
+  const hex = []
+  for (let i = 0; i < 16; i += 1) hex.push(Math.floor(Math.random() * 256).toString(16).padStart(2, '0'))
+  return hex.join('') + Date.now().toString(16)
+}
+
+// wx.request as a promise that resolves with {statusCode, data, header} or rejects on a
+// network failure (no response at all)
+function send(options) {
+  return new Promise((resolve, reject) => {
+    wx.request({ ...options, success: resolve, fail: (err) => reject(err) })
+  })
+}
+
+let refreshing = null
+function refreshTokens() {
+  if (!session.refresh) return Promise.resolve(false)
+  // one refresh at a time: the refresh token rotates, presenting the old one twice later
+  // would look like theft and revoke the whole session
+  refreshing = refreshing || send({
+    url: `${config.baseUrl}/api/v1/auth/refresh`, method: 'POST', header: { 'content-type': 'application/json' },
+    data: { refresh_token: session.refresh },
+  }).then((r) => {
+    if (r.statusCode !== 200) { session.clear(); return false }
+    session.save(r.data)
+    return true
+  }, () => false).finally(() => { refreshing = null })
+  return refreshing
+}
+
+// raw: the answer is bytes (an image), returned as an ArrayBuffer
+async function request(path, { method = 'GET', data, header = {}, idempotencyKey, raw = false, retried = false } = {}) {
+  const headers = { Accept: 'application/json', ...header }
+  // JSON unless the caller sends bytes with their own content type (uploads)
+  if (data !== undefined && !(data instanceof ArrayBuffer) && !headers['content-type']) headers['content-type'] = 'application/json'
+  if (session.access) headers.Authorization = `Bearer ${session.access}`
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
+  let resp
+  try {
+    resp = await send({ url: `${config.baseUrl}${path}`, method, data, header: headers, responseType: raw ? 'arraybuffer' : 'text' })
+  } catch (err) {
+    if (idempotencyKey && !retried) return request(path, { method, data, header, idempotencyKey, raw, retried: true })
+    throw new ApiError({ title: '网络异常', detail: '网络连接失败，请检查网络后重试', code: 'network' }, 0)
+  }
+  let body = resp.data
+  if (typeof body === 'string' && body) { try { body = JSON.parse(body) } catch (e) { /* not JSON */ } }
+  if (resp.statusCode === 401 && !retried && body && body.code === 'token_expired' && (await refreshTokens())) {
+    return request(path, { method, data, header, idempotencyKey, raw, retried: true })
+  }
+  if (resp.statusCode >= 400) {
+    throw new ApiError(body && typeof body === 'object' ? body : { title: '请求失败', code: 'http_' + resp.statusCode }, resp.statusCode)
+  }
+  return body === '' ? null : body
+}
+
+const api = {
+  get: (path, opts) => request(path, { ...opts, method: 'GET' }),
+  post: (path, data, opts) => request(path, { ...opts, method: 'POST', data }),
+  patch: (path, data, opts) => request(path, { ...opts, method: 'PATCH', data }),
+  // create with an Idempotency-Key: pass the same key again to retry the same create
+  create: (path, data, key) => request(path, { method: 'POST', data, idempotencyKey: key }),
+}
+
+function showError(err) {
+  const text = err instanceof ApiError ? err.display : '出错了，请稍后重试'
+  wx.showToast({ title: text.slice(0, 40), icon: 'none', duration: 2500 })
+}
+
+module.exports = { api, request, session, refreshTokens, ApiError, newIdempotencyKey, showError, config }

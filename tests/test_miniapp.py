@@ -1,0 +1,59 @@
+"""The WeChat mini-program's unit tests (jest + miniprogram-simulate, in ``miniapp/tests``),
+run against the real app on the embedded servers: the shared API client talks to it over
+real HTTP (the WeChat login goes to the fake WeChat API on loopback), and the code, consent
+and application components render in the official simulator."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import jwt
+
+from tests.support import bearer, issuer_client, issuer_token, new_resident, wechat_login
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIAPP = ROOT / "miniapp"
+ID_CARD = "11100000000013338W001"
+
+
+async def test_miniapp_unit_tests(idapp, tmp_path):
+    jest = MINIAPP / "node_modules" / ".bin" / "jest"
+    assert jest.exists(), "miniapp/node_modules is missing (make test runs npm ci there)"
+    assert shutil.which("node"), "Node.js is needed for the mini-program tests"
+    resident = await new_resident(idapp.ctx, name="钟小程")
+    psb = issuer_client(idapp.ctx, "11440100007012346M")
+    body = psb.issue_body(f"mp-id-{resident.id_number}", ID_CARD,
+                          {"kind": "person", "id_number": resident.id_number, "name": resident.name},
+                          {"name": resident.name, "gender": resident.gender, "nation": "汉",
+                           "birth_date": resident.birth_date, "address": resident.address,
+                           "id_number": resident.id_number, "issuing_authority": "广州市公安局"},
+                          valid_until=(date.today() + timedelta(days=3650)).isoformat())
+    resp = await idapp.api.post("/api/v1/issuer/certificates", body, headers=bearer(await issuer_token(idapp.api, psb)))
+    assert resp.status == 201, resp.body
+    # a session whose access token has expired (signed with the app's own key) and whose
+    # refresh token is live: what a phone has after a night in a pocket
+    other = await wechat_login(idapp.api, f"mp-expired-{time.time_ns()}")
+    key = idapp.ctx.sessions.tokens.keys[0]
+    claims = jwt.decode(other["access_token"], options={"verify_signature": False})
+    expired = jwt.encode({**claims, "exp": int(time.time()) - 60}, key.private, algorithm="ES256",
+                         headers={"kid": key.kid, "typ": "at+jwt"})
+    world = {"base_url": idapp.runner.url,
+             "resident": {"name": resident.name, "id_number": resident.id_number, "phone": resident.phone},
+             "expired": {"access_token": expired, "refresh_token": other["refresh_token"],
+                         "person_id": other["person"]["id"]}}
+    path = tmp_path / "world.json"
+    path.write_text(json.dumps(world, ensure_ascii=False))
+    proc = await asyncio.create_subprocess_exec(
+        str(jest), "--runInBand", "--ci", cwd=MINIAPP, env={**os.environ, "MINIAPP_WORLD": str(path)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 300)
+    text = out.decode(errors="replace")
+    print(text)
+    assert proc.returncode == 0, text[-6000:]
+    for name in ("api.test.js", "person-code.test.js", "consent-card.test.js", "application-card.test.js"):
+        assert f"PASS tests/{name}" in text, f"{name} did not pass"
