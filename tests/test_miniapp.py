@@ -42,7 +42,29 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     claims = jwt.decode(other["access_token"], options={"verify_signature": False})
     expired = jwt.encode({**claims, "exp": int(time.time()) - 60}, key.private, algorithm="ES256",
                          headers={"kid": key.kid, "typ": "at+jwt"})
+    # a second resident, verified, for the page tests
+    second = await new_resident(idapp.ctx, name="莫页面")
+    body = psb.issue_body(f"mp-id-{second.id_number}", ID_CARD,
+                          {"kind": "person", "id_number": second.id_number, "name": second.name},
+                          {"name": second.name, "gender": second.gender, "nation": "汉",
+                           "birth_date": second.birth_date, "address": second.address,
+                           "id_number": second.id_number, "issuing_authority": "广州市公安局"},
+                          valid_until=(date.today() + timedelta(days=3650)).isoformat())
+    assert (await idapp.api.post("/api/v1/issuer/certificates", body,
+                                 headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
+    # the mini-program way: WeChat login, phone binding, real name
+    login = await wechat_login(idapp.api, f"mp-pages-{time.time_ns()}")
+    bound = await idapp.api.post("/api/v1/auth/wechat/phone", {"code": f"test-{second.phone}"},
+                                 headers=bearer(login["access_token"]))
+    assert bound.status == 200, bound.body
+    resp = await idapp.api.post("/api/v1/me/realname", {"name": second.name, "id_number": second.id_number},
+                                headers=bearer(bound.json()["access_token"]))
+    assert resp.status == 200, resp.body
+    verified = {"access_token": resp.json()["access_token"],
+                "refresh_token": bound.json().get("refresh_token") or login["refresh_token"]}
     world = {"base_url": idapp.runner.url,
+             "verified": {"name": second.name, "access_token": verified["access_token"],
+                          "refresh_token": verified["refresh_token"]},
              "resident": {"name": resident.name, "id_number": resident.id_number, "phone": resident.phone},
              "expired": {"access_token": expired, "refresh_token": other["refresh_token"],
                          "person_id": other["person"]["id"]}}
@@ -55,5 +77,6 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     text = out.decode(errors="replace")
     print(text)
     assert proc.returncode == 0, text[-6000:]
-    for name in ("api.test.js", "person-code.test.js", "consent-card.test.js", "application-card.test.js"):
+    for name in ("api.test.js", "pages.test.js", "person-code.test.js", "consent-card.test.js",
+                 "application-card.test.js"):
         assert f"PASS tests/{name}" in text, f"{name} did not pass"

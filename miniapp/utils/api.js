@@ -71,7 +71,8 @@ function refreshTokens() {
 async function request(path, { method = 'GET', data, header = {}, idempotencyKey, raw = false, retried = false } = {}) {
   const headers = { Accept: 'application/json', ...header }
   // JSON unless the caller sends bytes with their own content type (uploads)
-  if (data !== undefined && !(data instanceof ArrayBuffer) && !headers['content-type']) headers['content-type'] = 'application/json'
+  const bytes = Object.prototype.toString.call(data) === '[object ArrayBuffer]'
+  if (data !== undefined && !bytes && !headers['content-type']) headers['content-type'] = 'application/json'
   if (session.access) headers.Authorization = `Bearer ${session.access}`
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
   let resp

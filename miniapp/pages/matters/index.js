@@ -2,7 +2,7 @@ const { api, showError } = require('../../utils/api')
 
 Page({
   data: { q: '', items: [], loaded: false, elder: false },
-  onShow() { this.setData({ elder: getApp().globalData.elder }); this.load() },
+  async onShow() { this.setData({ elder: getApp().globalData.elder }); await this.load() },
   search(e) { this.setData({ q: e.detail }); this.load() },
   clear() { this.setData({ q: '' }); this.load() },
   async load() {

@@ -1,0 +1,74 @@
+// Renders a page in miniprogram-simulate: Page() options become a component whose attach
+// runs onLoad(query) then onShow, detach runs onHide/onUnload; @vant/weapp components are
+// stood in by small components that render their properties and slots (the pages' own
+// markup, bindings and logic are what is under test; Vant is tested by its authors).
+const path = require('path')
+const simulate = require('miniprogram-simulate')
+
+const ROOT = path.join(__dirname, '..')
+const LIFECYCLE = ['onLoad', 'onShow', 'onHide', 'onUnload', 'onReady']
+let query = {}
+
+global.getApp = () => ({ globalData: { elder: false }, setElder() {} })
+global.Page = (opts) => {
+  const methods = {}
+  for (const [k, v] of Object.entries(opts)) if (typeof v === 'function') methods[k] = v
+  global.Component({
+    data: opts.data || {},
+    methods,
+    lifetimes: {
+      attached() {
+        const q = query
+        this.ready = (async () => {
+          if (this.onLoad) await this.onLoad(q)
+          if (this.onShow) await this.onShow()
+        })()
+      },
+      detached() { if (this.onHide) this.onHide(); if (this.onUnload) this.onUnload() },
+    },
+  })
+}
+
+const str = { type: String, value: '' }
+const bool = { type: Boolean, value: false }
+const multi = { multipleSlots: true }
+const VANT = {
+  'van-cell': { properties: { title: str, value: str, label: str, isLink: bool, url: str, required: bool },
+    template: '<view class="van-cell">{{title}} {{value}} {{label}}<slot/><slot name="right-icon"/></view>' },
+  'van-cell-group': { properties: { title: str, inset: bool }, template: '<view class="van-cell-group">{{title}}<slot/></view>' },
+  'van-field': { properties: { label: str, value: str, errorMessage: str, placeholder: str, type: str, required: bool, maxlength: str },
+    template: '<view class="van-field">{{label}}={{value}} {{errorMessage}}</view>' },
+  'van-button': { properties: { type: str, block: bool, loading: bool, url: str },
+    template: '<view class="van-button" bindtap="tap"><slot/></view>', methods: { tap() { this.triggerEvent('click') } } },
+  'van-tag': { properties: { type: str }, template: '<view class="van-tag"><slot/></view>' },
+  'van-search': { properties: { value: str, placeholder: str }, template: '<view class="van-search">{{value}}</view>' },
+  'van-switch': { properties: { checked: bool }, template: '<view class="van-switch">{{checked}}</view>' },
+  'van-empty': { properties: { description: str }, template: '<view class="van-empty">{{description}}</view>' },
+}
+// the app's own components, registered once (the simulator keeps definitions by tag)
+const usingComponents = {}
+for (const name of ['person-code', 'consent-card', 'application-card']) {
+  usingComponents[name] = simulate.load(path.join(ROOT, 'components', name, 'index'), name)
+}
+for (const [tag, def] of Object.entries(VANT)) usingComponents[tag] = simulate.load({ id: `mock-${tag}`, options: multi, ...def })
+
+function renderPage(name, pageQuery = {}) {
+  query = pageQuery
+  const id = simulate.load(path.join(ROOT, 'pages', name, 'index'), `page-${name}`, { rootPath: ROOT, usingComponents: { ...usingComponents } })
+  const page = simulate.render(id)
+  page.attach(document.createElement('parent-wrapper'))
+  return page
+}
+
+async function until(check, what, timeout = 10000) {
+  const start = Date.now()
+  for (;;) {
+    if (await check()) return
+    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`)
+    await simulate.sleep(50)
+  }
+}
+
+const text = (c) => c.dom.textContent.replace(/\s+/g, ' ')
+
+module.exports = { renderPage, until, text, simulate }
