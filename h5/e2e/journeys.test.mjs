@@ -307,8 +307,9 @@ test('journey 3: prefilled 免证办 application, 秒批 lands a certificate; an
   await page.locator(t('state'), { hasText: '已办结' }).waitFor()
   const steps = await page.locator(t('timeline')).innerText()
   for (const s of ['已提交', '审查中', '待补正', '已补正', '已批准', '已办结']) assert.ok(steps.includes(s), `timeline shows ${s}`)
-  // 好差评
-  await page.locator(`${t('rate')} .van-rate__item`).nth(4).click()
+  // 好差评: a bad rating starts a rectification the department must answer
+  await page.locator(`${t('rate')} .van-rate__item`).nth(1).click()
+  await page.fill(input('rating-comment'), '补正来回两次，照片要求没有一次说清楚')
   await page.click(t('submit-rating'))
   await page.locator(t('rated')).waitFor()
   await shot(page, '14-application-rated')
@@ -317,6 +318,15 @@ test('journey 3: prefilled 免证办 application, 秒批 lands a certificate; an
   await clerk.click('text=返回队列')
   await clerk.click(t('go-stats'))
   await clerk.locator(t('stats'), { hasText: '社会保障卡申领' }).waitFor()
+  const rect = clerk.locator(t('rectification'), { hasText: '照片要求没有一次说清楚' })
+  await rect.locator(t('rect-answer')).click()
+  await clerk.fill(`${t('rect-text')} textarea`, '已电话回访，照片规格已写入办事指南首页')
+  await clerk.locator('.van-dialog__confirm').click()
+  await rect.locator(t('rect-close')).click() // rsj.shenhe is also the supervisor
+  await clerk.fill(`${t('rect-text')} textarea`, '整改到位，同意办结')
+  await clerk.locator('.van-dialog__confirm').click()
+  await rect.getByText('已办结').waitFor()
+  await shot(clerk, '14b-staff-rectification')
   await clerk.context().close()
 })
 
