@@ -8,6 +8,8 @@ import asyncio
 import uuid
 from datetime import date, timedelta
 
+import pytest
+
 from server.matters.calendar import add_working_days, is_workday, working_days_between
 from tests.support import (assert_problem, bearer, demo_staff, issuer_client, issuer_token, new_resident, sms_login,
                            staff_token, verified_person)
@@ -224,6 +226,24 @@ async def test_twenty_concurrent_submissions_with_one_key_make_one_application(i
     assert len({r.json()["id"] for r in results}) == 1
     mine = (await idapp.api.get("/api/v1/applications", headers=h)).json()["items"]
     assert len([a for a in mine if a["matter"] == RESIDENCE]) == 1
+
+
+def test_an_announced_year_can_be_added_before_the_package_knows_it(tmp_path, monkeypatch):
+    from server.matters import calendar
+
+    path = tmp_path / "holidays.json"
+    path.write_text('{"years": {"2027": {"off": ["2027-01-01", "2027-02-08"], "on": ["2027-02-06"]}}}')
+    monkeypatch.setattr(calendar, "OVERRIDES", calendar.load_overrides(path))
+    assert not is_workday(date(2027, 1, 1)) and not is_workday(date(2027, 2, 8))  # a Friday and a Monday off
+    assert is_workday(date(2027, 2, 6))  # a Saturday worked
+    assert not is_workday(date(2027, 1, 2)) and is_workday(date(2027, 1, 4))  # plain weekend / weekday
+    assert add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    for bad in ('{"years": {"2027": {"off": ["2028-01-01"], "on": []}}}',
+                '{"years": {"2027": {"off": ["2027-02-06"], "on": ["2027-02-06"]}}}',
+                '{"years": {"2027": {"off": ["2027-02-30"], "on": []}}}'):
+        path.write_text(bad)
+        with pytest.raises(ValueError):
+            calendar.load_overrides(path)
 
 
 def test_working_days_across_national_day_and_a_make_up_day():

@@ -1,18 +1,41 @@
 """Chinese working days: weekends and statutory holidays are off, make-up days (调休) are
-on, from the maintained ``chinesecalendar`` package. For a year the package does not yet
-know, weekends alone are assumed (and logged): update the package every December."""
+on. Sources, in order: ``data/holidays.json`` (a year the State Council has announced but
+the ``chinesecalendar`` package does not know yet: commit the official dates there), the
+maintained ``chinesecalendar`` package, and for an unknown year weekends alone (logged)."""
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, timedelta
+from pathlib import Path
 
 import chinese_calendar
 
 log = logging.getLogger("superapp.calendar")
 _warned: set[int] = set()
+HOLIDAYS_FILE = Path(__file__).with_name("data") / "holidays.json"
+
+
+def load_overrides(path: Path) -> dict[int, tuple[frozenset[date], frozenset[date]]]:
+    """{year: (days off, make-up working days)}; a malformed file stops start-up."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    out = {}
+    for year, spec in raw.get("years", {}).items():
+        off = frozenset(date.fromisoformat(d) for d in spec["off"])
+        on = frozenset(date.fromisoformat(d) for d in spec["on"])
+        if any(d.year != int(year) for d in off | on) or off & on:
+            raise ValueError(f"{path}: year {year} lists a day of another year, or a day both off and on")
+        out[int(year)] = (off, on)
+    return out
+
+
+OVERRIDES = load_overrides(HOLIDAYS_FILE)
 
 
 def is_workday(day: date) -> bool:
+    if day.year in OVERRIDES:
+        off, on = OVERRIDES[day.year]
+        return day in on or (day.weekday() < 5 and day not in off)
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
