@@ -71,7 +71,9 @@ async def load(port: int, path: str, bodies, headers: dict[str, str], seconds: f
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while time.perf_counter() < stop_at:
-                body = next(bodies)
+                body = next(bodies, None)
+                if body is None:  # every issued code used: stop (the rate is over the time actually run)
+                    break
                 req = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                        f"{head}Content-Length: {len(body)}\r\n\r\n").encode() + body
                 t0 = time.perf_counter()
@@ -94,6 +96,8 @@ async def load(port: int, path: str, bodies, headers: dict[str, str], seconds: f
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
     elapsed = time.perf_counter() - t0
+    if elapsed < seconds * 0.9:
+        print(f"note: codes ran out after {elapsed:.1f} s of {seconds:.0f} s (raise --codes)", file=sys.stderr)
     lat = sorted(latencies)
     return {
         "requests": len(lat),
