@@ -2,7 +2,6 @@
 approved on the phone, and collects ratings for the holder's completed applications."""
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import pytest
@@ -45,23 +44,26 @@ async def consent_for(app, kiosk, person, items, approve):
     return s["scan_id"], consent["id"]
 
 
-async def kiosk_apply(app, kiosk, body, key=None):
-    return await app.api.post("/api/v1/kiosk/applications", body,
-                              headers={**bearer(kiosk), "Idempotency-Key": key or uuid.uuid4().hex})
+async def kiosk_apply(app, kiosk, body):
+    return await app.api.post("/api/v1/kiosk/applications", body, headers=bearer(kiosk))
 
 
 async def test_kiosk_applies_with_the_consented_certificate_and_the_holder_sees_it(idapp, kiosk):
     r, person = await parent_with_birth_certificate(idapp)
     _, consent_id = await consent_for(idapp, kiosk, person, [f"certificate:{BIRTH}"], [f"certificate:{BIRTH}"])
     body = {"consent_id": consent_id, "matter": VACCINE, "form": {"clinic": "天河区妇幼保健院接种门诊"}}
-    key = uuid.uuid4().hex
-    resp = await kiosk_apply(idapp, kiosk, body, key)
+    resp = await kiosk_apply(idapp, kiosk, body)
     assert resp.status == 201, resp.body
     out = resp.json()
     assert set(out) == {"id", "number", "matter_name", "department_name", "state", "state_name", "deadline"}
     assert out["state"] == "submitted" and out["matter_name"] == "新生儿预防接种证办理"
-    again = await kiosk_apply(idapp, kiosk, body, key)  # a retry: the same application
+    again = await kiosk_apply(idapp, kiosk, body)  # a retry: the same application
     assert again.status == 200 and again.json()["id"] == out["id"]
+    # one approval, one application: not a second one for another choice or matter
+    other = await kiosk_apply(idapp, kiosk, {**body, "form": {"clinic": "越秀区儿童医院接种门诊"}})
+    assert_problem(other, 409, "consent_already_used")
+    mine = (await idapp.api.get("/api/v1/applications", headers=bearer(person["access_token"]))).json()["items"]
+    assert [a["id"] for a in mine] == [out["id"]]
     # the holder's own application, filled from identity and the birth certificate
     mine = (await idapp.api.get(f"/api/v1/applications/{out['id']}", headers=bearer(person["access_token"]))).json()
     assert mine["form"]["baby_name"] == "柯小宝" and mine["form"]["guardian_name"] == r.name
@@ -90,8 +92,6 @@ async def test_bad_kiosk_applications_change_nothing(idapp, kiosk):
     _, pending = await consent_for(idapp, kiosk, person, [f"certificate:{BIRTH}"], None)
     _, consent_id = await consent_for(idapp, kiosk, person, [f"certificate:{BIRTH}"], [f"certificate:{BIRTH}"])
     ok = {"consent_id": consent_id, "matter": VACCINE, "form": {"clinic": "天河区妇幼保健院接种门诊"}}
-    resp = await idapp.api.post("/api/v1/kiosk/applications", ok, headers=bearer(kiosk))
-    assert_problem(resp, 400, "idempotency_key_required")
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "consent_id": pending}), 409, "consent_not_approved")
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "consent_id": "c" + "0" * 24}), 404, "consent_not_found")
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "consent_id": "nope"}), 400)

@@ -15,7 +15,7 @@ from identity.code_service import ScanActor
 from identity.consent import ConsentService
 from identity.sessions import Principal
 from identity.storage import PersonStore
-from server.errors import NotFound
+from server.errors import Conflict, NotFound, Unprocessable
 from server.matters.ratings import RatingService
 from server.matters.service import Applicant, MatterService
 
@@ -30,8 +30,8 @@ class KioskMatters:
         self.ratings = ratings
         self.persons = persons
 
-    async def apply(self, actor: ScanActor, consent_id: str, matter_code: str, form: dict[str, Any],
-                    idem_key: str) -> tuple[dict[str, Any], bool]:
+    async def apply(self, actor: ScanActor, consent_id: str, matter_code: str, form: dict[str, Any]
+                    ) -> tuple[dict[str, Any], bool]:
         person_id, certificates, _ = await self.consents.consented_certificates(actor, consent_id)
         matter = self.matters.matter(matter_code)
         person = await self.persons.get(person_id) or {}
@@ -42,8 +42,17 @@ class KioskMatters:
                               via={"type": actor.type, "id": actor.id, "name": actor.name})
         prefilled = await self.matters.prefill_for(applicant, matter)
         body = {"matter": matter.code, "form": {**form, **prefilled}, "materials": []}
-        # keys are per kiosk: two kiosks never collide, a retry from the same kiosk replays
-        return await self.matters.submit(holder, f"{actor.type}:{actor.id}:{idem_key}", body, applicant=applicant)
+        # One consent, one application: the consent id is the idempotency key, so a retry
+        # replays the first answer and a kiosk cannot file a second, different application
+        # on the strength of the same approval.
+        try:
+            return await self.matters.submit(holder, f"{actor.type}:{actor.id}:consent:{consent_id}", body,
+                                             applicant=applicant)
+        except Unprocessable as e:
+            if e.code != "idempotency_key_reused":
+                raise
+            raise Conflict("本次授权已用于提交一份申请；如需办理其他事项，请重新扫码并请持码人授权",
+                           code="consent_already_used") from None
 
     async def awaiting_rating(self, actor: ScanActor, scan_id: str) -> list[dict[str, Any]]:
         """The scanned holder's most recent completed applications that have no rating yet."""

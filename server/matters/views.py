@@ -202,14 +202,13 @@ class KioskRatingHandler(BaseHandler):
 
 
 class KioskApplicationsHandler(BaseHandler):
-    @operation("自助终端为持码人代为提交申请（须带 Idempotency-Key）：只使用持码人本次同意的证照，"
-               "表单由服务端按实名信息与这些证照填写", tags=["终端与窗口 Kiosk & window"], auth=[KIOSK],
-               body=KioskApplicationIn, response=KioskApplicationOut, status=201, errors=(403, 404, 409, 422),
-               headers={"Idempotency-Key": "必填：终端生成的唯一键（重试时不变）"})
+    @operation("自助终端为持码人代为提交申请：只使用持码人本次同意的证照，表单由服务端按实名信息与这些证照填写；"
+               "一次授权只能提交一份申请（授权编号即幂等键：重试返回同一份申请）", tags=["终端与窗口 Kiosk & window"],
+               auth=[KIOSK], body=KioskApplicationIn, response=KioskApplicationOut, status=201,
+               errors=(403, 404, 409, 422))
     async def post(self, principal: Principal, body: "KioskApplicationIn") -> None:
-        key = idempotency_key(self)
         actor = await self.ctx.devices.actor(principal, "apply")
-        app, created = await self.ctx.kiosk_matters.apply(actor, body.consent_id, body.matter, body.form, key)
+        app, created = await self.ctx.kiosk_matters.apply(actor, body.consent_id, body.matter, body.form)
         view = self.ctx.matters.view(app)
         self.send_json(KioskApplicationOut(**{k: view.get(k) for k in KioskApplicationOut.model_fields}),
                        201 if created else 200)
