@@ -74,7 +74,7 @@ async def world(app) -> dict:
 
     device = app.ctx.demo.devices[0]
     staff = {s.username: {"username": s.username, "password": s.password, "totp_secret": s.totp_secret}
-             for s in app.ctx.demo.staff if s.username in ("rsj.shenhe", "scj.shouli")}
+             for s in app.ctx.demo.staff if s.username in ("rsj.shenhe", "wjw.shenhe")}
     person = lambda r: {"name": r.name, "id_number": r.id_number, "phone": r.phone}  # noqa: E731
     return {"base_url": app.runner.url, "chromium": CHROMIUM, "screenshots": os.environ.get("SUPERAPP_SCREENSHOTS", ""),
             "resident": person(resident), "rep": person(rep), "agent": person(agent),

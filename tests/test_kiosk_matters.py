@@ -107,24 +107,36 @@ async def test_bad_kiosk_applications_change_nothing(idapp, kiosk):
     assert (await idapp.api.get("/api/v1/applications", headers=bearer(person["access_token"]))).json()["items"] == []
 
 
-async def test_kiosk_collects_ratings_for_completed_applications(idapp, kiosk):
-    r, person, _ = await resident_with_id_card(idapp, "评价人")
+async def test_kiosk_collects_ratings_for_applications_handled_in_its_hall(idapp, kiosk):
+    r, person = await parent_with_birth_certificate(idapp)
+    # one application completed online (not this hall's business) ...
     up = (await upload(idapp, person)).json()
-    done = (await apply(idapp, person, {"matter": HPF, "form": {
+    online = (await apply(idapp, person, {"matter": HPF, "form": {
         "name": r.name, "id_number": r.id_number, "monthly_rent": 3000, "amount": 9000,
         "bank_account": "6222020200001234567"}, "materials": [{"id": "lease", "upload_id": up["id"]}]})).json()
-    assert done["state"] == "completed"
+    assert online["state"] == "completed"
+    # ... and one the kiosk submitted, then completed by the department
+    _, consent_id = await consent_for(idapp, kiosk, person, [f"certificate:{BIRTH}"], [f"certificate:{BIRTH}"])
+    on_site = (await kiosk_apply(idapp, kiosk, {"consent_id": consent_id, "matter": VACCINE,
+                                                "form": {"clinic": "天河区妇幼保健院接种门诊"}})).json()
+    clerk = await staff_token(idapp.api, demo_staff(idapp.ctx, "wjw.shenhe"))
+    version = (await idapp.api.get(f"/api/v1/staff/applications/{on_site['id']}", headers=bearer(clerk))).json()["version"]
+    for action in ("accept", "approve", "complete"):
+        resp = await idapp.api.post(f"/api/v1/staff/applications/{on_site['id']}/{action}",
+                                    {"version": version, "comment": "同意"}, headers=bearer(clerk))
+        assert resp.status == 200, resp.body
+        version = resp.json()["version"]
     code = (await get_code(idapp, person))["code"]
     scan_id = (await scan(idapp, kiosk, code=code)).json()["scan_id"]
     awaiting = (await idapp.api.get(f"/api/v1/kiosk/scans/{scan_id}/awaiting-rating", headers=bearer(kiosk))).json()
-    assert [a["id"] for a in awaiting["items"]] == [done["id"]]
+    assert [a["id"] for a in awaiting["items"]] == [on_site["id"]]  # the online one is not shown
     assert set(awaiting["items"][0]) == {"id", "number", "matter_name", "department_name", "finished_on"}
-    resp = await idapp.api.post("/api/v1/kiosk/ratings", {"scan_id": scan_id, "application_id": done["id"], "score": 5},
-                                headers=bearer(kiosk))
+    resp = await idapp.api.post("/api/v1/kiosk/ratings", {"scan_id": scan_id, "application_id": on_site["id"],
+                                                          "score": 5}, headers=bearer(kiosk))
     assert resp.status == 201 and resp.json()["channel"] == "kiosk"
     again = (await idapp.api.get(f"/api/v1/kiosk/scans/{scan_id}/awaiting-rating", headers=bearer(kiosk))).json()
     assert again["items"] == []
-    # another kiosk's scan id, an unknown scan, the holder's own token
+    # an unknown scan, the holder's own token
     assert_problem(await idapp.api.get(f"/api/v1/kiosk/scans/s{'0' * 24}/awaiting-rating", headers=bearer(kiosk)),
                    404, "scan_not_found")
     assert_problem(await idapp.api.get(f"/api/v1/kiosk/scans/{scan_id}/awaiting-rating",

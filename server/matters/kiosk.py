@@ -39,7 +39,8 @@ class KioskMatters:
                            claims={"via": actor.id})
         name = (person.get("realname") or {}).get("name", "")
         applicant = Applicant("person", person_id, name, person_id, certificates=certificates,
-                              via={"type": actor.type, "id": actor.id, "name": actor.name})
+                              via={"type": actor.type, "id": actor.id, "name": actor.name,
+                                   "department": actor.department})
         prefilled = await self.matters.prefill_for(applicant, matter)
         body = {"matter": matter.code, "form": {**form, **prefilled}, "materials": []}
         # One consent, one application: the consent id is the idempotency key, so a retry
@@ -55,13 +56,17 @@ class KioskMatters:
                            code="consent_already_used") from None
 
     async def awaiting_rating(self, actor: ScanActor, scan_id: str) -> list[dict[str, Any]]:
-        """The scanned holder's most recent completed applications that have no rating yet."""
+        """The scanned holder's completed, unrated applications that were submitted in this
+        hall (by one of its kiosks or windows): 现场评价 of what was handled on site. The
+        holder's other applications are none of the kiosk's business."""
         scan = await self.ratings.scans.scan_record(scan_id)
         if not scan or scan.get("actor_id") != actor.id or scan.get("actor_type") != actor.type:
             raise NotFound("未找到该扫码记录（或已超过 15 分钟）", code="scan_not_found")
         if not scan["holder"].startswith("person:"):
             return []
-        apps = [a for a in await self.matters.store.of_applicant(scan["holder"]) if a["state"] == "completed"]
+        apps = [a for a in await self.matters.store.of_applicant(scan["holder"])
+                if a["state"] == "completed" and actor.department
+                and (a.get("via") or {}).get("department") == actor.department]
         out = []
         for app in apps[: MAX_AWAITING * 4]:
             if await self.ratings.store.get(app["_id"]) is None:

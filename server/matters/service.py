@@ -295,7 +295,7 @@ class MatterService:
             "form": form, "materials": materials, "state": state, "version": 1, "created_at": now,
             "submitted_at": now if state == "submitted" else None, "accepted_on": None, "paused_days": 0,
             "paused_since": None, "finished_on": None, "result": None, "supplement": None, "instant_approval": None,
-            "outbox_pending": True, "notified_upto": 0, "updated_at": now,
+            "outbox_pending": True, "notified_upto": 0, "updated_at": now, "via": applicant.via,
             "timeline": [{"state": state, "at": now, "actor": applicant.via or {"type": "person", "id": principal.subject},
                           "comment": f"由{applicant.via['name']}代为提交" if applicant.via else ""}],
         }
