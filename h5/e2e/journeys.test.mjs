@@ -436,4 +436,16 @@ test('journey 4: a legal representative binds the enterprise and authorises an a
   const children = await agent.locator(t('bundle-child')).allInnerTexts()
   assert.ok(children.some((c) => c.includes('广州市市场监督管理局')) && children.some((c) => c.includes('广州市人力资源和社会保障局')))
   await shot(agent, '18-bundle-progress')
+
+  // the legal representative widens the agent's authorisation; it applies at once
+  await rep.reload()
+  await rep.locator(t(`enterprise-${world.enterprise.uscc}`)).click()
+  await rep.getByRole('tab', { name: '经办人授权' }).click()
+  await rep.locator(t('agent-active')).locator(t('agent-edit')).click()
+  await rep.click(t('edit-scope-agents'))
+  await rep.locator('.van-dialog__confirm').click()
+  await rep.locator(t('agent-active'), { hasText: '管理经办人' }).waitFor()
+  await agent.goto('/portal')
+  await agent.locator(t(`enterprise-${world.enterprise.uscc}`)).click()
+  await agent.getByRole('tab', { name: '经办人授权' }).waitFor()
 })
