@@ -216,6 +216,11 @@ test('journey 2: the kiosk scans the code, asks for two certificates, the reside
   await residentPage.getByRole('tab', { name: '用码记录' }).click()
   await residentPage.locator(t('scan-item'), { hasText: world.device.name }).first().waitFor()
   await shot(residentPage, '10-usage-records')
+  // the audit trail, in words a resident reads, with its integrity check
+  await residentPage.getByRole('tab', { name: '账户动态' }).click()
+  await residentPage.locator(t('activity-item'), { hasText: '授权信息已提供给对方' }).first().waitFor()
+  await residentPage.locator(t('activity-item'), { hasText: '实名认证通过' }).first().waitFor()
+  await residentPage.getByText('记录完整性校验通过').waitFor()
 })
 
 test('kiosk resets after inactivity: the next person sees nothing of the previous one', async () => {
