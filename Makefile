@@ -11,22 +11,22 @@ H5_BUILD := h5/dist/index.html
 MINIAPP_DEPS := miniapp/node_modules/.installed
 H5_SOURCES := h5/package.json h5/package-lock.json h5/vite.config.js h5/index.html $(shell find h5/src -type f 2>/dev/null)
 
-.PHONY: run test setup lock clean system-deps screenshots
+.PHONY: run test setup lock clean system-deps test-deps screenshots
 
 run: $(STAMP) system-deps $(H5_BUILD)
 	$(PY) -m server
 
-test: $(STAMP) system-deps $(H5_BUILD) $(MINIAPP_DEPS)
+test: $(STAMP) test-deps $(H5_BUILD) $(MINIAPP_DEPS)
 	$(PY) -m pytest
 
-setup: $(STAMP) system-deps $(H5_BUILD) $(MINIAPP_DEPS)
+setup: $(STAMP) test-deps $(H5_BUILD) $(MINIAPP_DEPS)
 
 # The H5 app: npm ci + vite build (the output is not committed; the app serves it).
 $(H5_BUILD): $(H5_SOURCES)
 	cd h5 && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
 
 # Screenshots of the main H5 screens for the README, taken by the browser tests.
-screenshots: $(STAMP) system-deps $(H5_BUILD)
+screenshots: $(STAMP) test-deps $(H5_BUILD)
 	rm -rf docs/screenshots
 	SUPERAPP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/test_e2e_h5.py
 
@@ -38,6 +38,10 @@ $(MINIAPP_DEPS): miniapp/package.json miniapp/package-lock.json
 # Debian packages (a CJK font for certificate images); a no-op when already there.
 system-deps:
 	@bash scripts/system-deps.sh
+
+# ... plus Debian's Chromium for the browser tests.
+test-deps:
+	@bash scripts/system-deps.sh --test
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else f"Python 3.11 is required (found {v[0]}.{v[1]} at $(PYTHON)); set PYTHON=/path/to/python3.11")'

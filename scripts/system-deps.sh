@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# System packages the product needs beyond Python: a CJK font for certificate images and
-# Debian's Chromium for the H5 end-to-end tests (never a browser downloaded by a test tool).
-# Installs them from Debian's packages when missing (as root, or with passwordless sudo).
+# System packages the product needs beyond Python: a CJK font for certificate images, and
+# with --test Debian's Chromium for the H5 end-to-end tests (never a browser downloaded by a
+# test tool). Installs them from Debian's packages when missing (as root, or with
+# passwordless sudo).
 set -euo pipefail
 
 need=()
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
-[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ "${1:-}" = "--test" ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
