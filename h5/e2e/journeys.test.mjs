@@ -157,13 +157,12 @@ test('journey 1: sign up, verify real name (L2), the wallet already holds certif
 
 let kioskPage
 
+// the device's provisioning file, as the hall's administrator receives it with the kiosk
 async function provisionKiosk(page, idleSeconds) {
   await page.goto('/kiosk')
   await page.locator(t('device-id')).waitFor()
-  await page.fill(input('device-id'), world.device.id)
-  await page.fill(input('device-key'), world.device.private_key_pem)
-  await page.fill(input('idle-seconds'), String(idleSeconds))
-  await page.click(t('provision'))
+  const config = { device_id: world.device.id, private_key_pem: world.device.private_key_pem, idle_seconds: idleSeconds }
+  await page.setInputFiles(t('device-config'), { name: 'kiosk-th-01.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(config)) })
   await page.locator(`${t('kiosk')}[data-state="idle"]`).waitFor()
 }
 
