@@ -94,6 +94,8 @@ class OfflineScansOut(BaseModel):
 class ConsentRequestIn(_In):
     purpose: str = Field(min_length=2, max_length=200, description="申请事由，如“办理居住证”")
     items: list[str] = Field(min_length=1, max_length=16)
+    matter: str | None = Field(None, pattern=r"^[0-9A-Za-z-]{3,40}$",
+                               description="为办理哪个事项（事项编码）；终端代为申请时只能用于该事项")
 
 
 class ConsentItem(BaseModel):

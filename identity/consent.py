@@ -42,7 +42,8 @@ class ConsentService:
         kind, ident = consent["holder"].split(":", 1)
         return person_chain(ident) if kind == "person" else enterprise_chain(ident)
 
-    async def request(self, actor: ScanActor, scan_id: str, purpose: str, items: list[str]) -> dict[str, Any]:
+    async def request(self, actor: ScanActor, scan_id: str, purpose: str, items: list[str],
+                      matter: str | None = None) -> dict[str, Any]:
         scan = await self.store.scan_record(scan_id)
         if not scan or scan.get("actor_id") != actor.id or scan.get("actor_type") != actor.type:
             raise NotFound("未找到该扫码记录（或已超过 15 分钟）", code="scan_not_found")
@@ -61,7 +62,7 @@ class ConsentService:
         state = "approved" if all(e["state"] == "approved" for e in entries) else "pending"
         doc = {"_id": "c" + secrets.token_hex(12), "scan_id": scan_id, "holder": scan["holder"],
                "notify": scan["notify"], "subject_type": scan["type"], "requester": actor.as_dict(),
-               "purpose": purpose, "items": entries, "state": state, "created_at": now,
+               "purpose": purpose, "matter": matter, "items": entries, "state": state, "created_at": now,
                "expires_at": now + self.cfg.consent_ttl_seconds * 1000,
                "decided_at": now if state == "approved" else None, "version": 1, "disclosures": 0}
         await self.store.insert_consent(doc)
@@ -123,9 +124,11 @@ class ConsentService:
                                  {"type": "consent.decided", "consent_id": consent_id, "state": state})
         return updated
 
-    async def consented_certificates(self, actor: ScanActor, consent_id: str) -> tuple[str, frozenset[str], str]:
-        """(holder person id, certificate types the holder approved, purpose) of a consent this
-        requester obtained and may still act on — what a kiosk may use to apply for the holder."""
+    async def consented_certificates(self, actor: ScanActor, consent_id: str
+                                     ) -> tuple[str, frozenset[str], str | None]:
+        """(holder person id, certificate types the holder approved, the matter it was asked
+        for) of a consent this requester obtained and may still act on — what a kiosk may use
+        to apply for the holder."""
         doc = await self.store.consent(consent_id)
         if doc is None or doc["requester"]["id"] != actor.id or doc["requester"]["type"] != actor.type:
             raise NotFound("未找到该授权请求", code="consent_not_found")
@@ -139,7 +142,7 @@ class ConsentService:
             raise PermissionDenied("自助终端只能为个人代为申请", code="holder_not_person")
         types = frozenset(e["item"].split(":", 1)[1] for e in doc["items"]
                           if e["state"] == "approved" and e["item"].startswith("certificate:"))
-        return ident, types, doc["purpose"]
+        return ident, types, doc.get("matter")
 
     async def for_requester(self, actor: ScanActor, consent_id: str) -> dict[str, Any]:
         doc = await self.store.consent(consent_id)

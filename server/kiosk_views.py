@@ -57,7 +57,7 @@ class ConsentRequestHandler(BaseHandler):
                body=ConsentRequestIn, response=ConsentOut, status=201, errors=(403, 404))
     async def post(self, principal: Principal, scan_id: str, body: ConsentRequestIn) -> ConsentOut:
         actor = await self.ctx.devices.actor(principal, "consent")
-        doc = await self.ctx.consents.request(actor, scan_id, body.purpose, body.items)
+        doc = await self.ctx.consents.request(actor, scan_id, body.purpose, body.items, body.matter)
         return ConsentOut(**consent_out(doc))
 
 

@@ -32,11 +32,11 @@ async def parent_with_birth_certificate(app):
     return r, person
 
 
-async def consent_for(app, kiosk, person, items, approve):
+async def consent_for(app, kiosk, person, items, approve, matter=VACCINE):
     code = (await get_code(app, person))["code"]
     s = (await scan(app, kiosk, code=code)).json()
-    consent = (await app.api.post(f"/api/v1/scans/{s['scan_id']}/requests",
-                                  {"purpose": "办理新生儿预防接种证", "items": items}, headers=bearer(kiosk))).json()
+    request = {"purpose": "办理新生儿预防接种证", "items": items, **({"matter": matter} if matter else {})}
+    consent = (await app.api.post(f"/api/v1/scans/{s['scan_id']}/requests", request, headers=bearer(kiosk))).json()
     if approve is not None:
         resp = await app.api.post(f"/api/v1/consents/{consent['id']}/approve", {"items": approve},
                                   headers=bearer(person["access_token"]))
@@ -96,6 +96,13 @@ async def test_bad_kiosk_applications_change_nothing(idapp, kiosk):
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "consent_id": "c" + "0" * 24}), 404, "consent_not_found")
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "consent_id": "nope"}), 400)
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "matter": "440100-XX-9999"}), 404)
+    # purpose limitation: approved for one matter, not usable for another; nor if no matter was named
+    assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "matter": "440100-GA-0041"}), 409, "consent_matter_mismatch")
+    _, unnamed = await consent_for(idapp, kiosk, person, [f"certificate:{BIRTH}"], [f"certificate:{BIRTH}"], matter=None)
+    assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "consent_id": unnamed}), 409, "consent_matter_mismatch")
+    assert_problem(await idapp.api.post("/api/v1/scans/s" + "0" * 24 + "/requests",
+                                        {"purpose": "办理", "items": ["identity:name"], "matter": "坏 编码"},
+                                        headers=bearer(kiosk)), 400)
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "form": {"clinic": "不存在的门诊"}}), 400, "form_invalid")
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "form": "clinic"}), 400)
     assert_problem(await kiosk_apply(idapp, kiosk, {k: v for k, v in ok.items() if k != "matter"}), 400)

@@ -32,8 +32,12 @@ class KioskMatters:
 
     async def apply(self, actor: ScanActor, consent_id: str, matter_code: str, form: dict[str, Any]
                     ) -> tuple[dict[str, Any], bool]:
-        person_id, certificates, _ = await self.consents.consented_certificates(actor, consent_id)
+        person_id, certificates, consented_matter = await self.consents.consented_certificates(actor, consent_id)
         matter = self.matters.matter(matter_code)
+        if consented_matter != matter.code:  # purpose limitation: approved for that matter only
+            raise Conflict("持码人同意的是为办理另一事项提供证照，不能用于本事项" if consented_matter else
+                           "该授权请求未指明事项，不能用于代为申请；请按事项重新发起授权",
+                           code="consent_matter_mismatch", extra={"consented_matter": consented_matter})
         person = await self.persons.get(person_id) or {}
         holder = Principal(subject=person_id, channel="kiosk", level=person.get("level", 0), jti="", exp=0,
                            claims={"via": actor.id})
