@@ -27,4 +27,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=3).status != 200)"
 STOPSIGNAL SIGTERM
-CMD ["python", "-m", "server"]
+CMD ["python", "-m", "superapp"]

@@ -14,7 +14,7 @@ H5_SOURCES := h5/package.json h5/package-lock.json h5/vite.config.js h5/index.ht
 .PHONY: run test setup lock clean system-deps test-deps screenshots
 
 run: $(STAMP) system-deps $(H5_BUILD)
-	$(PY) -m server
+	$(PY) -m superapp
 
 test: $(STAMP) test-deps $(H5_BUILD) $(MINIAPP_DEPS)
 	$(PY) -m pytest

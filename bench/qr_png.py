@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import qrcode  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
-from identity.codes import PERSON, CodeKeys, CodePayload  # noqa: E402
-from identity.qr import PngCache, qr_matrix, render_png  # noqa: E402
+from identity.codes.codec import PERSON, CodeKeys, CodePayload  # noqa: E402
+from server.qr import PngCache, qr_matrix, render_png  # noqa: E402
 
 
 def naive(text: str) -> bytes:

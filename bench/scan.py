@@ -3,7 +3,7 @@
     .venv/bin/python bench/scan.py [--seconds 5] [--rounds 3] [--connections 32] [--codes 60000]
 
 Starts embedded MongoDB-wire and Redis servers (or uses MONGODB_URI / REDIS_URL), the
-app as one web process (``SUPERAPP_PROCESS__ROLE=web python -m server``) plus one worker
+app as one web process (``SUPERAPP_PROCESS__ROLE=web python -m superapp``) plus one worker
 process that records the scans, and a bare Tornado app as one process; issues
 enough one-use codes; then drives each server with the same asyncio load generator
 (keep-alive connections, one request in flight per connection) and prints requests/s,
@@ -133,16 +133,18 @@ async def issue_codes(mongo_uri: str, redis_url: str, n: int, database: str, pre
     """Codes for a real, L2 holder, stored in Redis as the app would store them."""
     import os as _os
 
-    from identity.code_service import REF_RETENTION_MS
-    from identity.codes import PERSON, CodePayload
+    from identity.codes.codec import PERSON, CodeKeys, CodePayload
+    from identity.codes.service import REF_RETENTION_MS
+    from identity.codes.storage import CodeStore
     from server.config import load_settings
-    from server.context import build_context
+    from superapp.context import Clients
 
     settings = load_settings(environ={"MONGODB_URI": mongo_uri, "REDIS_URL": redis_url,
                                       "SUPERAPP_MONGODB__DATABASE": database, "SUPERAPP_REDIS__KEY_PREFIX": prefix})
-    ctx = await build_context(settings, mongo_uri, redis_url, "http://127.0.0.1:9")
+    clients = Clients.make(settings, mongo_uri, redis_url)
     try:
-        keys, store = ctx.codes.keys, ctx.codes.store
+        keys = CodeKeys.load([settings.path(f) for f in settings.codes.signing_key_files])
+        store = CodeStore(clients.redis, clients.keys, clients.db, clients.fast_redis)
         exp = int(time.time()) + 3600
         bodies = []
         record = {"holder": "person:pbench", "notify": "pbench", "iat": str(int(time.time() * 1000)),
@@ -154,7 +156,7 @@ async def issue_codes(mongo_uri: str, redis_url: str, n: int, database: str, pre
             bodies.append(json.dumps({"code": text}).encode())
         return bodies
     finally:
-        await ctx.close()
+        await clients.close()
 
 
 def kiosk_token(port: int) -> str:
@@ -198,9 +200,9 @@ def main() -> None:
         devnull = subprocess.DEVNULL
         app_log = open(tmp / "app.log", "wb")
         # One web process handles the scans; a worker process records them (as in production).
-        app = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env={**env, "SUPERAPP_PROCESS__ROLE": "web"},
+        app = subprocess.Popen([sys.executable, "-m", "superapp"], cwd=ROOT, env={**env, "SUPERAPP_PROCESS__ROLE": "web"},
                                stdout=devnull, stderr=app_log)
-        worker = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT,
+        worker = subprocess.Popen([sys.executable, "-m", "superapp"], cwd=ROOT,
                                   env={**env, "SUPERAPP_PROCESS__ROLE": "worker", "SUPERAPP_HTTP__PORT": "0"},
                                   stdout=devnull, stderr=app_log)
         bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port)], stdout=devnull, stderr=devnull)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from identity.qr import render_png
+from server.qr import render_png
 from server.errors import Unavailable
 
 FONT_CANDIDATES = [

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from identity.storage import RegistryStore
+from identity.accounts.storage import RegistryStore
 from server.errors import Unavailable
 from server.pii import PiiCipher
 

@@ -1,15 +1,11 @@
-"""Liveness and readiness: do MongoDB and Redis answer?"""
+"""Liveness and readiness: do the dependencies (MongoDB, Redis) answer?"""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Awaitable, Callable
-
-from server.storage import mongo as mongo_storage
-
-if TYPE_CHECKING:
-    from server.context import AppContext
+from typing import Awaitable, Callable
 
 CHECK_TIMEOUT = 2.0
+Probes = dict[str, Callable[[], Awaitable[object]]]
 
 
 async def _check(probe: Callable[[], Awaitable[object]]) -> str:
@@ -22,9 +18,7 @@ async def _check(probe: Callable[[], Awaitable[object]]) -> str:
         return f"error: {type(e).__name__}"
 
 
-async def readiness(ctx: "AppContext") -> dict[str, str]:
-    mongo, redis = await asyncio.gather(
-        _check(lambda: mongo_storage.ping(ctx.mongo)),
-        _check(ctx.redis.ping),
-    )
-    return {"mongodb": mongo, "redis": redis}
+async def readiness(probes: Probes) -> dict[str, str]:
+    names = list(probes)
+    results = await asyncio.gather(*(_check(probes[n]) for n in names))
+    return dict(zip(names, results))

@@ -10,7 +10,7 @@ from typing import Any
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from server.config import Settings, load_settings
-from server.launcher import Runner
+from superapp.launcher import Runner
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def make_id_number(region: str = "440106", birth: str | None = None, seq: int | 
 
 async def new_resident(ctx: Any, name: str = "测试居民", **kw: Any) -> Any:
     """Add a fresh person to the development population registry and return it."""
-    from server.demo import DemoData, DemoResident, load_demo
+    from superapp.demo import DemoData, DemoResident, load_demo
 
     id_number = make_id_number(**kw)
     resident = DemoResident(name=name, id_number=id_number, phone=random_phone(),
@@ -247,7 +247,7 @@ def make_uscc(prefix: str = "91440106") -> str:
 
 async def new_enterprise(ctx: Any, representative: Any, name: str | None = None, prefix: str = "91440106") -> Any:
     """Add an enterprise whose legal representative is ``representative`` to the dev registry."""
-    from server.demo import DemoData, DemoEnterprise, DemoLegalRep, load_demo
+    from superapp.demo import DemoData, DemoEnterprise, DemoLegalRep, load_demo
 
     uscc = make_uscc(prefix)
     enterprise = DemoEnterprise(

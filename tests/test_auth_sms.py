@@ -139,7 +139,7 @@ async def test_malformed_and_oversized_bodies(idapp):
 
 async def test_failed_gateway_gives_the_attempt_back(backends):
     """Production sender: a gateway that fails -> 503, and the user may retry at once."""
-    from server.fakes.sms_gateway import make_fake_sms_gateway
+    from superapp.fakes.sms_gateway import make_fake_sms_gateway
 
     gateway, state = make_fake_sms_gateway(token="gw-token")
     gateway.start()

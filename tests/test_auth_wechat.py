@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from server.fakes.wechat import openid_for
+from superapp.fakes.wechat import openid_for
 from tests.support import assert_problem, bearer, random_phone, sms_login, wechat_login
 
 

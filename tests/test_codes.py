@@ -14,8 +14,8 @@ import zxingcpp
 from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
-from identity.codes import PERSON, CodeKeys, CodePayload, parse, verify_offline
-from identity.qr import qr_matrix
+from identity.codes.codec import PERSON, CodeKeys, CodePayload, parse, verify_offline
+from server.qr import qr_matrix
 from tests.support import (EventStream, assert_problem, bearer, demo_staff, device_assertion, kiosk_token,
                            new_enterprise, new_resident, staff_token, verified_person, write_ec_key)
 
@@ -387,7 +387,7 @@ async def test_web_and_worker_processes_split_the_work(backends):
     settings = web.runner.settings
     worker_env = {"SUPERAPP_MONGODB__DATABASE": settings.mongodb.database,
                   "SUPERAPP_REDIS__KEY_PREFIX": settings.redis.key_prefix, "SUPERAPP_PROCESS__ROLE": "worker"}
-    from server.launcher import Runner
+    from superapp.launcher import Runner
     from tests.support import make_settings
 
     worker = Runner(make_settings(backends, environ=worker_env))

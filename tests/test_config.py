@@ -123,7 +123,7 @@ def _run_cli(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERAPP_") and k not in ("MONGODB_URI", "REDIS_URL")}
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, "-m", "server"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "superapp"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from server.config import ConfigError
-from server.demo import load_demo, read_demo
-from server.launcher import Runner
+from superapp.demo import load_demo, read_demo
+from superapp.launcher import Runner
 from tests.support import Api, make_settings, production_env, write_ec_key
 
 DEMO = Path(__file__).resolve().parent.parent / "config" / "demo"
@@ -34,7 +34,7 @@ async def test_id_numbers_and_phones_are_encrypted_with_a_blind_index(app):
 
 
 async def test_staff_passwords_are_hashed(app):
-    from identity.passwords import verify_password
+    from identity.staff.passwords import verify_password
 
     staff = app.ctx.demo.staff[1]
     doc = await app.ctx.db.staff_accounts.find_one({"username": staff.username})

@@ -303,7 +303,7 @@ async def test_concurrent_acceptance_creates_one_live_grant(idapp):
 
 
 async def test_production_registry_provider_against_a_fake_service(backends):
-    from server.fakes.registry import make_fake_registry
+    from superapp.fakes.registry import make_fake_registry
     from tests.support import start_app, stop_app
 
     uscc = make_uscc()

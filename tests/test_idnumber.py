@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from identity.idnumber import InvalidIdNumber, check_char, parse_id_number, region_codes
-from identity.masking import mask_id_number, mask_name, mask_phone
+from server.masking import mask_id_number, mask_name, mask_phone
 
 REGIONS = sorted(c for c in region_codes() if not c.endswith("0000"))
 TODAY = date(2026, 11, 22)

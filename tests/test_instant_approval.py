@@ -11,8 +11,8 @@ import pytest
 
 from card_wallet.catalog import load_catalog
 from server.config import ConfigError
-from server.matters.catalog import load_matters
-from server.matters.rules import evaluate
+from matters.catalog import load_matters
+from matters.rules import evaluate
 from tests.support import bearer, issuer_client, issuer_token
 from tests.test_matters import apply, resident_with_id_card, upload
 

@@ -21,7 +21,7 @@ from server.embedded import free_port
 from server.http.base import BaseHandler
 from server.http.routing import operation, route
 from tests.support import Api, make_settings
-from server.launcher import Runner
+from superapp.launcher import Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ class Launched:
         })
         self.log = data_dir.parent / f"launcher-{self.port}.log"
         self.logf = open(self.log, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "superapp"], cwd=ROOT, env=env,
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from server.matters.calendar import add_working_days, is_workday, working_days_between
+from server.calendar import add_working_days, is_workday, working_days_between
 from tests.support import (assert_problem, bearer, demo_staff, issuer_client, issuer_token, new_resident, sms_login,
                            staff_token, verified_person)
 
@@ -229,7 +229,7 @@ async def test_twenty_concurrent_submissions_with_one_key_make_one_application(i
 
 
 def test_an_announced_year_can_be_added_before_the_package_knows_it(tmp_path, monkeypatch):
-    from server.matters import calendar
+    from server import calendar
 
     path = tmp_path / "holidays.json"
     path.write_text('{"years": {"2027": {"off": ["2027-01-01", "2027-02-08"], "on": ["2027-02-06"]}}}')
@@ -266,7 +266,7 @@ async def test_deadline_of_an_application_spans_the_holiday_and_pauses_for_suppl
     intake = await staff_token(idapp.api, demo_staff(idapp.ctx, "gaj.shouli"))
     accepted = (await staff_act(idapp, intake, app["id"], "accept", app["version"], "受理")).json()
     # as if accepted on 29 September 2026 (promised: 7 working days)
-    svc = idapp.ctx.matters
+    svc = idapp.ctx.lifecycle
     doc = await idapp.ctx.db.applications.find_one({"_id": app["id"]})
     doc["accepted_on"] = "2026-09-29"
     assert svc.view(doc, today=date(2026, 9, 30))["deadline"] == "2026-10-14"
@@ -281,7 +281,7 @@ async def test_deadline_of_an_application_spans_the_holiday_and_pauses_for_suppl
     assert svc.view(doc, today=date(2026, 10, 9))["remaining_working_days"] == \
         svc.view(doc, today=date(2026, 10, 12))["remaining_working_days"]
     # and the real acceptance (today) got a deadline 7 working days out
-    from server.matters.service import china_today
+    from matters.lifecycle import china_today
 
     assert accepted["deadline"] == add_working_days(china_today(), 7).isoformat()
 
@@ -315,6 +315,6 @@ async def test_idempotency_keys_are_forgotten_after_a_day(idapp):
     key = uuid.uuid4().hex
     first = (await apply(idapp, person, residence_body(prefill, up["id"]), key)).json()
     await idapp.ctx.db.idempotency_keys.update_many({}, {"$set": {"created_at": 1}})
-    assert await idapp.ctx.matters.prune_idempotency_keys() >= 1
+    assert await idapp.ctx.idempotency.prune() >= 1
     later = await apply(idapp, person, residence_body(prefill, up["id"]), key)
     assert later.status == 201 and later.json()["id"] != first["id"]

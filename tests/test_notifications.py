@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from server.fakes.wechat import make_fake_wechat
+from superapp.fakes.wechat import make_fake_wechat
 from tests.support import (bearer, issuer_client, issuer_token, new_resident, random_phone, start_app, stop_app,
                            upload_pdf,
                            wechat_login)
@@ -65,7 +65,7 @@ def start_worker(app, backends, fake_url: str, log: Path) -> subprocess.Popen:
            "SUPERAPP_MONGODB__DATABASE": s.mongodb.database, "SUPERAPP_REDIS__KEY_PREFIX": s.redis.key_prefix,
            "SUPERAPP_PROCESS__ROLE": "worker", "SUPERAPP_HTTP__PORT": "0", "SUPERAPP_WECHAT__API_BASE_URL": fake_url,
            "SUPERAPP_NOTIFICATIONS__LEASE_SECONDS": "1.5", "SUPERAPP_NOTIFICATIONS__POLL_SECONDS": "0.1"}
-    return subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=env, stdout=open(log, "ab"),
+    return subprocess.Popen([sys.executable, "-m", "superapp"], cwd=ROOT, env=env, stdout=open(log, "ab"),
                             stderr=subprocess.STDOUT)
 
 

@@ -154,7 +154,7 @@ async def test_activity_chain_detects_tampering(idapp):
 
 
 async def test_production_http_provider_against_a_fake_service(backends):
-    from server.fakes.verification import make_fake_verification
+    from superapp.fakes.verification import make_fake_verification
 
     id_number = make_id_number()
     server, state = make_fake_verification("vs-token", {id_number: "赵六"})

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from identity.tokens import AccessTokens, load_signing_keys
+from identity.sessions.tokens import AccessTokens, load_signing_keys
 from tests.support import assert_problem, bearer, sms_login, start_app, stop_app, wechat_login, write_ec_key
 
 

@@ -16,12 +16,12 @@ import pydantic_core
 import tornado.web
 from pydantic import BaseModel, ValidationError
 
-from server.errors import AppError, InvalidInput, PayloadTooLarge, Unauthenticated, UnsupportedMediaType
+from server.errors import AppError, FieldError, InvalidInput, PayloadTooLarge, Unauthenticated, UnsupportedMediaType
 from server.http import problem
+from server.principal import Caller, Principal, require_level
 
 if TYPE_CHECKING:
-    from identity.sessions import Principal
-    from server.context import AppContext
+    from server.http.app import PlatformApp
 
 log = logging.getLogger("superapp.http")
 M = TypeVar("M", bound=BaseModel)
@@ -65,9 +65,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    @property
-    def ctx(self) -> "AppContext":
-        return self.application.settings["ctx"]
+    application: "PlatformApp"
 
     @property
     def request_id(self) -> str:
@@ -113,14 +111,13 @@ class BaseHandler(tornado.web.RequestHandler):
             self.application.inflight -= 1
 
     def body_limit(self) -> int:
-        return self.max_body_bytes or self.ctx.settings.http.max_body_bytes
+        return self.max_body_bytes or self.application.http_config.max_body_bytes
 
     # -- CORS ----------------------------------------------------------------------------
 
     def _set_cors_headers(self) -> None:
-        ctx = self.application.settings.get("ctx")
         origin = self.request.headers.get("Origin")
-        if not origin or ctx is None or origin not in ctx.settings.http.cors_origins:
+        if not origin or origin not in self.application.http_config.cors_origins:
             return
         self.set_header("Access-Control-Allow-Origin", origin)
         self.set_header("Vary", "Origin")
@@ -148,19 +145,27 @@ class BaseHandler(tornado.web.RequestHandler):
     # -- authentication --------------------------------------------------------------------
 
     async def authenticate(self, channels: frozenset[str], min_level: int = 0,
-                           check_revocation: bool = True) -> "Principal":
+                           check_revocation: bool = True) -> Principal:
         """The caller's verified, unrevoked access token for one of ``channels``."""
         token = self.bearer_token()
         if not token:
             raise Unauthenticated("请先登录", code="token_missing")
-        principal = await self.ctx.sessions.authenticate(token, channels, check_revocation)
-        if "act" in principal.claims:  # acting for an enterprise: re-checked on every request
-            principal = await self.ctx.enterprises.resolve_acting(principal)
+        principal = await self.application.authenticator.authenticate(token, channels, check_revocation)
         if principal.level < min_level:
-            from identity.service import require_level
-
             require_level(principal, min_level)
         return principal
+
+    def caller(self, channel: str) -> Caller:
+        """Where this request comes from, for the audit trail."""
+        return Caller(channel=channel, ip=self.client_ip)
+
+    def idempotency_key(self) -> str:
+        """The ``Idempotency-Key`` header every create a retry could duplicate must carry."""
+        key = self.request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 100:
+            raise InvalidInput("请求头 Idempotency-Key 必填（1-100 个字符）", code="idempotency_key_required",
+                               errors=[FieldError("Idempotency-Key", "必填，1-100 个字符")])
+        return key
 
     def bearer_token(self) -> str:
         scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")

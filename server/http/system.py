@@ -32,9 +32,12 @@ class HealthzHandler(BaseHandler):
 
 
 class ReadyzHandler(BaseHandler):
+    def initialize(self, probes: health.Probes) -> None:
+        self.probes = probes
+
     @operation("就绪检查：MongoDB 与 Redis 是否可用（readiness）", tags=TAGS, response=Readiness, errors=(503,))
     async def get(self) -> Readiness:
-        checks = await health.readiness(self.ctx)
+        checks = await health.readiness(self.probes)
         down = {name: state for name, state in checks.items() if state != "ok"}
         if down:
             raise Unavailable(
@@ -70,10 +73,11 @@ class DocsHandler(BaseHandler):
         self.finish(_DOCS_PAGE.replace("{{nonce}}", nonce))
 
 
-def routes() -> list:
+def routes(probes: health.Probes) -> list:
+    """``probes``: name -> a call that succeeds when that dependency answers."""
     return [
         route(r"/healthz", HealthzHandler),
-        route(r"/readyz", ReadyzHandler),
+        route(r"/readyz", ReadyzHandler, probes=probes),
         route(r"/openapi.json", OpenApiHandler),
         route(r"/docs/?", DocsHandler),
     ]

@@ -35,12 +35,12 @@ class AuditStore:
             return False
 
     async def advance_head(self, chain: str, seq: int, hash_: str) -> None:
-        result = await self.heads.update_one({"_id": chain, "seq": {"$lt": seq}}, {"$set": {"seq": seq, "hash": hash_}})
-        if result.matched_count == 0:
-            try:
-                await self.heads.insert_one({"_id": chain, "seq": seq, "hash": hash_})
-            except DuplicateKeyError:
-                pass  # a concurrent writer already moved the head further
+        """Move the head forward (never back); one upsert."""
+        try:
+            await self.heads.update_one({"_id": chain, "seq": {"$lt": seq}}, {"$set": {"seq": seq, "hash": hash_}},
+                                        upsert=True)
+        except DuplicateKeyError:
+            pass  # a concurrent writer already moved the head further
 
     async def head(self, chain: str) -> dict[str, Any] | None:
         return await self.heads.find_one({"_id": chain})

@@ -1,0 +1,333 @@
+"""The holder's wallet: listing, detail, showing (亮证) and sharing, verifying a share,
+the 用证记录, expiry reminders, and what other domains ask of it (免证办 for matters,
+certificates given to a kiosk after consent).
+
+A certificate belongs to whoever holds the ID number (or USCC) it was issued to, so it
+appears in a wallet as soon as a verified account matches, however long before it was
+issued (归集).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from card_wallet.catalog import Catalog
+from card_wallet.certificates import CHINA, EXPIRING_DAYS, Certificates, status_of, today
+from card_wallet.holding.storage import HoldingStore
+from card_wallet.issuing.storage import CertificateStore
+from card_wallet.render import render_certificate
+from identity.facade import Directory
+from server.audit import Actor, AuditTrail
+from server.clock import now_ms
+from server.errors import Conflict, FieldError, Gone, InvalidInput, NotFound, PermissionDenied
+from server.masking import mask_id_number
+from server.principal import Principal, enterprise_chain, holder_chain, person_chain, require_level, require_scope
+
+MAX_SHARE_TTL = 600
+
+
+def mask_value(value: Any) -> Any:
+    if not isinstance(value, str):
+        return "***"
+    if len(value) == 18 and value[:17].isdigit():
+        return mask_id_number(value)
+    if len(value) <= 4:
+        return "*" * len(value)
+    return value[:2] + "*" * (len(value) - 4) + value[-2:]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whose wallet: a person (by verified ID number) or an enterprise (by USCC)."""
+
+    kind: str  # person / enterprise
+    ident: str  # person id / enterprise id
+    bidx: str  # blind index of the ID number or USCC
+    chain: str  # audit chain
+    can_reveal: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.ident}"
+
+
+class HoldingService:
+    def __init__(self, store: HoldingStore, registry: CertificateStore, certificates: Certificates, catalog: Catalog,
+                 directory: Directory, audit: AuditTrail, public_base_url: str, font_path: str = ""):
+        self.store = store
+        self.registry = registry
+        self.certificates = certificates
+        self.catalog = catalog
+        self.directory = directory
+        self.audit = audit
+        self.public_base_url = public_base_url.rstrip("/")
+        self.font_path = font_path
+
+    # ================================================================================================
+    # holders
+    # ================================================================================================
+
+    async def holder_for(self, principal: Principal) -> Holder:
+        """The wallet the caller is looking at: their own, or the acting enterprise's."""
+        if principal.acting is not None:
+            acting = require_scope(principal, "certificates")
+            e = await self.directory.enterprise(acting.enterprise_id)
+            if e is None:
+                raise NotFound("未找到该企业", code="enterprise_not_found")
+            return Holder("enterprise", e.id, e.uscc_index, enterprise_chain(e.id), can_reveal=acting.role == "admin")
+        require_level(principal, 2)
+        person = await self.directory.person(principal.subject)
+        if person is None or person.id_index is None:
+            raise PermissionDenied("请先完成实名认证", code="level_too_low",
+                                   extra={"required_level": 2, "current_level": principal.level})
+        return Holder("person", principal.subject, person.id_index, person_chain(principal.subject), can_reveal=True)
+
+    def summary(self, cert: dict[str, Any], content: dict[str, Any], issuer_name: str) -> dict[str, Any]:
+        ctype = self.catalog.get(cert["type"])
+        fields = content.get("fields", {})
+        shown = {}
+        for f in ctype.display.get("summary", []) if ctype else []:
+            v = fields.get(f)
+            shown[ctype.label(f)] = mask_value(v) if f in ctype.sensitive else v
+        return {"id": cert["_id"], "type": cert["type"], "type_name": ctype.name if ctype else cert["type"],
+                "holder_kind": cert["holder_kind"], "issuer_code": cert["issuer"], "issuer_name": issuer_name,
+                "status": status_of(cert), "version": cert["version"], "valid_from": cert["valid_from"],
+                "valid_until": cert.get("valid_until"), "summary": shown,
+                "color": (ctype.display.get("color") if ctype else None) or "#555555"}
+
+    async def _issuer_names(self) -> dict[str, str]:
+        return {i["code"]: i["name"] for i in await self.registry.all_issuers()}
+
+    async def list(self, principal: Principal) -> list[dict[str, Any]]:
+        holder = await self.holder_for(principal)
+        names = await self._issuer_names()
+        return [self.summary(c, self.certificates.content(c), names.get(c["issuer"], c["issuer"]))
+                for c in await self.registry.of_holder(holder.bidx)]
+
+    async def _held(self, holder: Holder, cert_id: str) -> dict[str, Any]:
+        cert = await self.registry.certificate(cert_id)
+        if cert is None or cert["holder_bidx"] != holder.bidx or cert["status"] == "superseded":
+            raise NotFound("卡包中没有该证照", code="certificate_not_found")
+        return cert
+
+    async def _use(self, holder_key: str, cert: dict[str, Any], action: str, by: dict[str, str], purpose: str = "",
+                   ip: str = "", **extra: Any) -> None:
+        await self.store.record_usage({"_id": "u" + secrets.token_hex(12), "holder": holder_key,
+                                       "certificate_id": cert["_id"], "type": cert["type"], "action": action,
+                                       "by": by, "purpose": purpose, "at": now_ms(), "ip": ip, **extra})
+
+    async def detail(self, principal: Principal, cert_id: str, reveal: bool, ip: str) -> dict[str, Any]:
+        holder = await self.holder_for(principal)
+        cert = await self._held(holder, cert_id)
+        if reveal and not holder.can_reveal:
+            raise PermissionDenied("只有持证人本人（或企业管理员）可以查看完整信息", code="reveal_not_allowed")
+        content = self.certificates.content(cert)
+        ctype = self.catalog.get(cert["type"])
+        fields = []
+        for name, spec in ctype.schema["properties"].items():
+            if name not in content.get("fields", {}):
+                continue
+            value = content["fields"][name]
+            sensitive = name in ctype.sensitive
+            fields.append({"name": name, "label": spec.get("title", name), "sensitive": sensitive,
+                           "value": mask_value(value) if sensitive and not reveal else value})
+        if reveal:
+            by = {"type": "person", "id": principal.subject, "name": "本人"}
+            await self._use(holder.key, cert, "revealed", by, ip=ip)
+            await self.audit.record(holder.chain, Actor("person", principal.subject), "certificate.revealed",
+                                    target={"type": "certificate", "id": cert_id}, ip=ip)
+        names = await self._issuer_names()
+        return {**self.summary(cert, content, names.get(cert["issuer"], cert["issuer"])), "fields": fields,
+                "revealed": reveal, "verification": await self.certificates.verify(cert)}
+
+    # ================================================================================================
+    # showing and sharing (亮证)
+    # ================================================================================================
+
+    async def share(self, principal: Principal, cert_id: str, purpose: str, fields: list[str], ttl: int,
+                    ip: str) -> dict[str, Any]:
+        holder = await self.holder_for(principal)
+        cert = await self._held(holder, cert_id)
+        status = status_of(cert)
+        if status not in ("valid", "expiring"):
+            raise Conflict(f"证照当前状态为“{status}”，不能出示", code="certificate_not_valid", extra={"state": status})
+        ctype = self.catalog.get(cert["type"])
+        unknown = [f for f in fields if f not in ctype.schema["properties"]]
+        if unknown:
+            raise InvalidInput("只能选择该证照的字段", code="validation_failed",
+                               errors=[FieldError("fields", f"未知字段：{f}") for f in unknown])
+        token, share = await self._new_share(cert, holder, purpose, list(dict.fromkeys(fields)), ttl)
+        await self._use(holder.key, cert, "shared", {"type": "person", "id": principal.subject, "name": "本人"},
+                        purpose, ip, fields=share["fields"], expires_at=share["expires_at"])
+        await self.audit.record(holder.chain, Actor("person", principal.subject), "certificate.shared",
+                                target={"type": "certificate", "id": cert_id}, ip=ip,
+                                details={"purpose": purpose, "fields": share["fields"]})
+        return {"token": token, "expires_at": share["expires_at"], "verify_url": self.verify_url(token),
+                "fields": share["fields"], "purpose": purpose}
+
+    async def _new_share(self, cert: dict[str, Any], holder: Holder, purpose: str, fields: list[str], ttl: int
+                         ) -> tuple[str, dict[str, Any]]:
+        token = base64.urlsafe_b64encode(secrets.token_bytes(24)).rstrip(b"=").decode()
+        now = now_ms()
+        share = {"_id": hashlib.sha256(token.encode()).hexdigest(), "certificate_id": cert["_id"],
+                 "holder": holder.key, "holder_chain": holder.chain, "purpose": purpose, "fields": fields,
+                 "created_at": now, "expires_at": now + min(ttl, MAX_SHARE_TTL) * 1000, "views": 0}
+        await self.store.insert_share(share)
+        return token, share
+
+    def verify_url(self, token: str) -> str:
+        return f"{self.public_base_url}/api/v1/verify/shares/{token}"
+
+    async def _live_share(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(share, certificate) of an unexpired share token."""
+        share = await self.store.share(hashlib.sha256(token.encode()).hexdigest())
+        if share is None:
+            raise NotFound("未找到该亮证码", code="share_not_found")
+        if share["expires_at"] <= now_ms():
+            raise Gone("亮证码已过期，请让持证人重新出示", code="share_expired")
+        cert = await self.registry.certificate(share["certificate_id"])
+        if cert is None:
+            raise NotFound("证照不存在", code="certificate_not_found")
+        return share, cert
+
+    async def view_share(self, token: str, viewer: dict[str, str], ip: str) -> dict[str, Any]:
+        share, cert = await self._live_share(token)
+        current = cert
+        if cert["status"] == "superseded":  # shown before an update: report the current version's status
+            current = await self.registry.current_by_base(cert["base"]) or cert
+        content = self.certificates.content(cert)
+        ctype = self.catalog.get(cert["type"])
+        issuer = await self.registry.issuer(cert["issuer"])
+        verification = await self.certificates.verify(cert)
+        if current is not cert:
+            verification = {**verification, "status": "superseded", "valid": False,
+                            "current_status": status_of(current)}
+        await self._use(share["holder"], cert, "viewed", viewer, share["purpose"], ip)
+        await self.audit.record(share["holder_chain"], Actor(viewer.get("type", "anonymous"), viewer.get("id", "")),
+                                "certificate.viewed", target={"type": "certificate", "id": cert["_id"]}, ip=ip,
+                                details={"purpose": share["purpose"], "fields": share["fields"],
+                                         "by": viewer.get("name", "")})
+        return {
+            "certificate_id": cert["_id"], "type": cert["type"], "type_name": ctype.name if ctype else cert["type"],
+            "issuer": {"code": cert["issuer"], "name": issuer["name"] if issuer else cert["issuer"]},
+            "fields": [{"name": f, "label": ctype.label(f) if ctype else f, "value": content.get("fields", {}).get(f)}
+                       for f in share["fields"] if f in content.get("fields", {})],
+            "valid_from": cert["valid_from"], "valid_until": cert.get("valid_until"),
+            "purpose": share["purpose"], "expires_at": share["expires_at"], "verification": verification,
+        }
+
+    def _render(self, cert: dict[str, Any], content: dict[str, Any], issuer_name: str, fields: list[str],
+                mask_sensitive: bool, purpose: str, token: str) -> bytes:
+        ctype = self.catalog.get(cert["type"])
+        values = content.get("fields", {})
+        rows = [(ctype.label(f), mask_value(values[f]) if mask_sensitive and f in ctype.sensitive else values[f])
+                for f in fields if f in values]
+        when = datetime.now(CHINA).strftime("%Y-%m-%d %H:%M")
+        return render_certificate(
+            title=ctype.name, issuer=issuer_name, color=ctype.display.get("color", "#555555"), rows=rows,
+            validity=f"{cert['valid_from']} 至 {cert.get('valid_until') or '长期'}", identifier=cert["_id"],
+            watermark=f"仅供“{purpose}”使用 {when}", verify_text=self.verify_url(token), font_path=self.font_path)
+
+    async def image(self, principal: Principal, cert_id: str, purpose: str, ip: str) -> bytes:
+        """The certificate as a watermarked image, with a QR that verifies it (valid 10 minutes)."""
+        holder = await self.holder_for(principal)
+        cert = await self._held(holder, cert_id)
+        status = status_of(cert)
+        if status not in ("valid", "expiring"):
+            raise Conflict(f"证照当前状态为“{status}”，不能出示", code="certificate_not_valid", extra={"state": status})
+        content = self.certificates.content(cert)
+        ctype = self.catalog.get(cert["type"])
+        shown = [f for f in ctype.schema["properties"] if f not in ctype.sensitive]
+        token, _ = await self._new_share(cert, holder, purpose, shown, MAX_SHARE_TTL)
+        issuer = await self.registry.issuer(cert["issuer"])
+        png = self._render(cert, content, issuer["name"] if issuer else cert["issuer"],
+                           list(ctype.schema["properties"]), True, purpose, token)
+        await self._use(holder.key, cert, "image", {"type": "person", "id": principal.subject, "name": "本人"},
+                        purpose, ip)
+        return png
+
+    async def share_image(self, token: str) -> bytes:
+        """The disclosed fields of a share (e.g. a certificate given to a kiosk) as an image."""
+        share, cert = await self._live_share(token)
+        issuer = await self.registry.issuer(cert["issuer"])
+        return self._render(cert, self.certificates.content(cert), issuer["name"] if issuer else cert["issuer"], share["fields"],
+                            False, share["purpose"], token)
+
+    async def usage(self, principal: Principal, limit: int, before: int | None) -> list[dict[str, Any]]:
+        holder = await self.holder_for(principal)
+        return await self.store.usage_of(holder.key, limit, before)
+
+    # ================================================================================================
+    # for other domains: 免证办, consent delivery, expiry reminders
+    # ================================================================================================
+
+    async def satisfies(self, holder_kind: str, holder_bidx: str, type_codes: list[str]
+                        ) -> dict[str, dict[str, Any] | None]:
+        """For each type: the holder's valid certificate (id and fields), or None."""
+        out: dict[str, dict[str, Any] | None] = dict.fromkeys(type_codes)
+        candidates = [c for c in await self.registry.of_holder(holder_bidx)
+                      if c["type"] in out and c["holder_kind"] == holder_kind and status_of(c) in ("valid", "expiring")]
+        for cert, check in zip(candidates, await self.certificates.verify_many(candidates)):
+            if out[cert["type"]] is None and check["valid"]:
+                out[cert["type"]] = {"certificate_id": cert["_id"], "verification": check,
+                                     "fields": self.certificates.content(cert).get("fields", {}),
+                                     "valid_until": cert.get("valid_until")}
+        return out
+
+    async def verify_ids(self, cert_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Verification as of now of certificates named by id (e.g. an application's materials)."""
+        certs = [c for c in [await self.registry.certificate(i) for i in cert_ids] if c is not None]
+        return {c["_id"]: v for c, v in zip(certs, await self.certificates.verify_many(certs))}
+
+    async def deliver_for_consent(self, consent: dict[str, Any], type_code: str, holder_ident: str,
+                                  requester: Any) -> dict[str, Any] | None:
+        """A certificate the holder agreed to give a kiosk or window, marked with the purpose."""
+        kind = consent["holder"].split(":", 1)[0]
+        if kind == "person":
+            person = await self.directory.person(holder_ident)
+            bidx = person.id_index if person else None
+        else:
+            e = await self.directory.enterprise(holder_ident)
+            bidx = e.uscc_index if e else None
+        if not bidx:
+            return None
+        found = (await self.satisfies(kind, bidx, [type_code]))[type_code]
+        if found is None:
+            return {"available": False}
+        cert = await self.registry.certificate(found["certificate_id"])
+        holder = Holder(kind, holder_ident, bidx, holder_chain(consent["holder"]), can_reveal=False)
+        token, _ = await self._new_share(cert, holder, consent["purpose"], list(found["fields"]), MAX_SHARE_TTL)
+        by = {"type": requester.type, "id": requester.id, "name": requester.name}
+        await self._use(holder.key, cert, "disclosed", by, consent["purpose"], consent_id=consent["_id"])
+        when = datetime.now(CHINA).strftime("%Y-%m-%d %H:%M")
+        return {"available": True, "certificate_id": cert["_id"], "fields": found["fields"],
+                "valid_until": found["valid_until"], "verification": found["verification"],
+                "watermark": f"仅供“{consent['purpose']}”使用 · {requester.name} · {when}",
+                "image_url": f"/api/v1/verify/shares/{token}/image"}
+
+    async def scan_reminders(self, on: date | None = None) -> int:
+        """Store a reminder for every certificate expiring within 30 days (once each)."""
+        day = on or today()
+        n = 0
+        for cert in await self.registry.expiring((day + timedelta(days=EXPIRING_DAYS)).isoformat()):
+            if cert["valid_until"] < day.isoformat():
+                continue
+            holder = await self.certificates.holder_key(cert)
+            if holder is None:
+                continue
+            ctype = self.catalog.get(cert["type"])
+            added = await self.store.add_reminder({
+                "_id": f"{cert['_id']}:expiry", "holder": holder, "certificate_id": cert["_id"],
+                "type": cert["type"], "type_name": ctype.name if ctype else cert["type"],
+                "valid_until": cert["valid_until"], "created_at": now_ms(),
+                "message": f"您的{ctype.name if ctype else '证照'}将于 {cert['valid_until']} 到期，请及时办理换领。"})
+            n += int(added)
+        return n
+
+    async def reminders(self, principal: Principal) -> list[dict[str, Any]]:
+        holder = await self.holder_for(principal)
+        return await self.store.reminders_of(holder.key)

@@ -1,0 +1,141 @@
+"""Request and response models of person accounts: logins, tokens, real name, profile, activity."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from server.models import Input
+
+_NAME = re.compile(r"^[\u3400-\u9fff\u00b7\u2022A-Za-z .·]{2,30}$")
+
+
+_In = Input
+
+
+class WechatCode(_In):
+    code: str = Field(min_length=1, max_length=128, description="wx.login() / getPhoneNumber 返回的 code")
+
+
+class SmsSendIn(_In):
+    phone: str = Field(min_length=1, max_length=20)
+
+
+class SmsSendOut(BaseModel):
+    sent: bool
+    expires_in: int = Field(description="验证码有效期（秒）")
+    resend_after: int = Field(description="多少秒后可重新获取")
+
+
+class SmsVerifyIn(_In):
+    phone: str = Field(min_length=1, max_length=20)
+    code: str = Field(min_length=1, max_length=10)
+    channel: Literal["h5", "portal"] = "h5"
+
+
+class RefreshIn(_In):
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class LogoutIn(_In):
+    refresh_token: str | None = Field(None, max_length=200)
+
+
+class RealnameIn(_In):
+    name: str = Field(min_length=2, max_length=30)
+    id_number: str = Field(min_length=1, max_length=32)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("姓名应为 2-30 个汉字或字母（可含间隔号·）")
+        return v
+
+
+class FaceIn(_In):
+    evidence: str = Field(min_length=1, max_length=4096, description="人脸核验结果凭证（如微信人脸核身 verify_result）")
+
+
+class ProfilePatch(_In):
+    nickname: str | None = Field(None, min_length=1, max_length=20)
+    elder_mode: bool | None = Field(None, description="适老化（大字）模式")
+
+
+class RealnameOut(BaseModel):
+    name: str
+    id_number: str
+    document: str
+    gender: str
+    birth_date: str
+    verified_at: datetime
+
+
+class Profile(BaseModel):
+    id: str
+    level: int = Field(description="实名认证等级 0-3")
+    level_name: str
+    phone: str | None
+    nickname: str | None
+    elder_mode: bool
+    wechat_bound: bool
+    realname: RealnameOut | None
+    face_verified_at: datetime | None
+    revealed: bool = Field(description="true 时证件号码、手机号、姓名为明文（仅本人明确请求时）")
+    created_at: datetime
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+class LoginOut(TokensOut):
+    person: Profile
+    is_new: bool
+
+
+class PhoneBoundOut(BaseModel):
+    person: Profile
+    account_switched: bool = Field(description="该手机号已属于另一个账户：微信身份已关联到该账户，请改用返回的新凭证")
+    access_token: str
+    expires_in: int
+    refresh_token: str | None = None
+    refresh_expires_at: datetime | None = None
+
+
+class LevelUpOut(BaseModel):
+    person: Profile
+    access_token: str = Field(description="带新实名等级的访问令牌")
+    expires_in: int
+
+
+class MeQuery(BaseModel):
+    reveal: bool = Field(False, description="本人明确请求查看完整证件号码和手机号（记入本人日志）")
+
+
+class ActivityQuery(BaseModel):
+    limit: int = Field(50, ge=1, le=200)
+    before: int | None = Field(None, ge=1, description="只看序号小于此值的记录（翻页）")
+
+
+class ActivityEntry(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    actor: dict[str, str]
+    target: dict[str, str]
+    channel: str
+    ip: str
+    details: dict
+    hash: str
+
+
+class ActivityOut(BaseModel):
+    items: list[ActivityEntry]
+    chain_ok: bool = Field(description="本人日志哈希链校验是否完整")

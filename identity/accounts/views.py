@@ -1,0 +1,143 @@
+"""HTTP handlers of the identity API: parse, authorise, call one service method, render."""
+from __future__ import annotations
+
+from identity.accounts.models import (
+    ActivityOut, ActivityQuery, FaceIn, LevelUpOut, LoginOut, LogoutIn, MeQuery, PhoneBoundOut, Profile,
+    ProfilePatch, RealnameIn, RefreshIn, SmsSendIn, SmsSendOut, SmsVerifyIn, TokensOut, WechatCode,
+)
+from identity.accounts.service import AccountService, LevelUp, LoginResult
+from identity.sessions.service import TokenPair
+from server.http.base import BaseHandler
+from server.http.routing import operation, route
+from server.principal import MINIAPP, PERSON_CHANNELS, Principal
+
+AUTH = ["身份认证 Identity"]
+ME = ["我的 Me"]
+
+
+def tokens_out(pair: TokenPair) -> TokensOut:
+    return TokensOut(access_token=pair.access_token, expires_in=pair.expires_in,
+                     refresh_token=pair.refresh_token, refresh_expires_at=pair.refresh_expires_at)
+
+
+def login_out(result: LoginResult) -> LoginOut:
+    return LoginOut(**tokens_out(result.tokens).model_dump(), person=result.person, is_new=result.is_new)
+
+
+def level_up_out(result: LevelUp) -> LevelUpOut:
+    return LevelUpOut(person=result.person, access_token=result.access_token, expires_in=result.expires_in)
+
+
+class AccountHandler(BaseHandler):
+    def initialize(self, accounts: AccountService, resend_interval: int) -> None:
+        self.accounts = accounts
+        self.resend_interval = resend_interval
+
+
+class WechatMiniappLoginHandler(AccountHandler):
+    @operation("小程序登录：wx.login() 的 code 换取登录凭证（首次登录即开户，L0）", tags=AUTH,
+               body=WechatCode, response=LoginOut, errors=(503,))
+    async def post(self, body: WechatCode) -> LoginOut:
+        return login_out(await self.accounts.login_wechat(body.code, self.caller(MINIAPP)))
+
+
+class WechatPhoneHandler(AccountHandler):
+    @operation("小程序绑定手机号：getPhoneNumber 按钮的 code（L1）", tags=AUTH, auth=[MINIAPP],
+               body=WechatCode, response=PhoneBoundOut, errors=(409, 503),
+               description="若该手机号已属于另一账户：当前账户为刚创建的空账户时，微信身份关联到该账户并返回其新凭证"
+                           "（account_switched=true）；否则 409，绝不静默合并。")
+    async def post(self, principal: Principal, body: WechatCode) -> PhoneBoundOut:
+        r = await self.accounts.bind_phone_wechat(principal, body.code, self.caller(principal.channel))
+        return PhoneBoundOut(
+            person=r.person, account_switched=r.account_switched, access_token=r.access_token,
+            expires_in=r.expires_in, refresh_token=r.tokens.refresh_token if r.tokens else None,
+            refresh_expires_at=r.tokens.refresh_expires_at if r.tokens else None,
+        )
+
+
+class SmsSendHandler(AccountHandler):
+    @operation("发送短信验证码（6 位，5 分钟有效；每号 60 秒 1 次、每日 10 次）", tags=AUTH,
+               body=SmsSendIn, response=SmsSendOut, status=202, errors=(429, 503))
+    async def post(self, body: SmsSendIn) -> SmsSendOut:
+        ttl = await self.accounts.send_sms_code(body.phone, self.caller("h5"))
+        return SmsSendOut(sent=True, expires_in=ttl, resend_after=self.resend_interval)
+
+
+class SmsVerifyHandler(AccountHandler):
+    @operation("短信验证码登录（H5 / 企业门户；首次登录即开户，L1）", tags=AUTH,
+               body=SmsVerifyIn, response=LoginOut, errors=(429,))
+    async def post(self, body: SmsVerifyIn) -> LoginOut:
+        return login_out(await self.accounts.login_sms(body.phone, body.code, self.caller(body.channel)))
+
+
+class RefreshHandler(AccountHandler):
+    @operation("刷新登录凭证（刷新令牌每次使用即轮换；重复使用已轮换的令牌将注销整组登录）", tags=AUTH,
+               body=RefreshIn, response=TokensOut, errors=(401, 403))
+    async def post(self, body: RefreshIn) -> TokensOut:
+        return tokens_out(await self.accounts.refresh(body.refresh_token))
+
+
+class LogoutHandler(AccountHandler):
+    @operation("退出当前登录（访问令牌立即失效，刷新令牌整组注销）", tags=AUTH, auth=PERSON_CHANNELS,
+               body=LogoutIn, status=204)
+    async def post(self, principal: Principal, body: LogoutIn) -> None:
+        await self.accounts.logout(principal, body.refresh_token, self.caller(principal.channel))
+
+
+class LogoutAllHandler(AccountHandler):
+    @operation("退出所有设备上的登录", tags=AUTH, auth=PERSON_CHANNELS, status=204)
+    async def post(self, principal: Principal) -> None:
+        await self.accounts.logout_all(principal, self.caller(principal.channel))
+
+
+class MeHandler(AccountHandler):
+    @operation("我的账户（个人信息默认脱敏；reveal=1 由本人明确请求时显示明文并记入日志）", tags=ME,
+               auth=PERSON_CHANNELS, query=MeQuery, response=Profile)
+    async def get(self, principal: Principal, query: MeQuery) -> Profile:
+        return await self.accounts.me(principal, query.reveal, self.caller(principal.channel))
+
+    @operation("修改昵称、适老化模式", tags=ME, auth=PERSON_CHANNELS, body=ProfilePatch, response=Profile)
+    async def patch(self, principal: Principal, body: ProfilePatch) -> Profile:
+        changes = body.model_dump(exclude_unset=True)
+        return await self.accounts.update_me(principal, changes, self.caller(principal.channel))
+
+
+class RealnameHandler(AccountHandler):
+    @operation("实名认证：姓名 + 证件号码（需 L1；成功后为 L2）", tags=ME, auth=PERSON_CHANNELS, min_level=1,
+               body=RealnameIn, response=LevelUpOut, errors=(409, 422, 429, 503))
+    async def post(self, principal: Principal, body: RealnameIn) -> LevelUpOut:
+        result = await self.accounts.verify_realname(principal, body.name, body.id_number,
+                                                         self.caller(principal.channel))
+        return level_up_out(result)
+
+
+class FaceHandler(AccountHandler):
+    @operation("人脸核验（需 L2；成功后为 L3）", tags=ME, auth=PERSON_CHANNELS, min_level=2,
+               body=FaceIn, response=LevelUpOut, errors=(422, 503))
+    async def post(self, principal: Principal, body: FaceIn) -> LevelUpOut:
+        result = await self.accounts.verify_face(principal, body.evidence, self.caller(principal.channel))
+        return level_up_out(result)
+
+
+class ActivityHandler(AccountHandler):
+    @operation("我的日志：谁在何时对我的数据做了什么（哈希链，可校验）", tags=ME, auth=PERSON_CHANNELS,
+               query=ActivityQuery, response=ActivityOut)
+    async def get(self, principal: Principal, query: ActivityQuery) -> ActivityOut:
+        return await self.accounts.activity(principal, query.limit, query.before)
+
+
+def routes(accounts: AccountService, resend_interval: int) -> list:
+    deps = {"accounts": accounts, "resend_interval": resend_interval}
+    return [
+        route(r"/api/v1/auth/wechat/miniapp", WechatMiniappLoginHandler, **deps),
+        route(r"/api/v1/auth/wechat/phone", WechatPhoneHandler, **deps),
+        route(r"/api/v1/auth/sms/send", SmsSendHandler, **deps),
+        route(r"/api/v1/auth/sms/verify", SmsVerifyHandler, **deps),
+        route(r"/api/v1/auth/refresh", RefreshHandler, **deps),
+        route(r"/api/v1/auth/logout", LogoutHandler, **deps),
+        route(r"/api/v1/auth/logout-all", LogoutAllHandler, **deps),
+        route(r"/api/v1/me", MeHandler, **deps),
+        route(r"/api/v1/me/realname", RealnameHandler, **deps),
+        route(r"/api/v1/me/face", FaceHandler, **deps),
+        route(r"/api/v1/me/activity", ActivityHandler, **deps),
+    ]

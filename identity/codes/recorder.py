@@ -1,0 +1,55 @@
+"""Moves scans from the Redis stream (written on the hot path) into MongoDB, where they
+form the holder's 用码记录 (an append-only access log the holder reads at
+``GET /api/v1/codes/history``). Disclosures of data after a scan (consents) are written
+to the holder's hash-chained audit trail by the consent service.
+
+Every process runs one recorder in the same consumer group; an entry left pending by a
+process that died is claimed by another after 30 s. A redelivered scan is recognised by
+its id and not recorded twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+
+from identity.codes.service import scan_entry_to_doc
+from identity.codes.storage import CodeStore
+from server.jobs import stop_task
+
+log = logging.getLogger("superapp.recorder")
+
+
+class ScanRecorder:
+    def __init__(self, store: CodeStore, block_ms: int = 500):
+        self.store = store
+        self.block_ms = block_ms
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.store.ensure_recorder_group()
+        self._task = asyncio.create_task(self._run(), name="scan-recorder")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.drain_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep recording; the entries stay pending
+                log.exception("scan recorder error")
+                await asyncio.sleep(1)
+
+    async def drain_once(self) -> int:
+        entries = await self.store.read_scans(self.consumer, 100, self.block_ms)
+        if not entries:
+            return 0
+        await self.store.record_scans([scan_entry_to_doc(i, f) for i, f in entries])
+        await self.store.ack_scans([i for i, _ in entries])
+        return len(entries)
+
+    async def stop(self) -> None:
+        await stop_task(self._task)
+        self._task = None

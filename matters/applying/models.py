@@ -1,0 +1,91 @@
+"""Request and response models of the catalog, uploads and applications."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from server.models import Input as _In
+
+
+
+class MatterQuery(BaseModel):
+    q: str = Field("", max_length=50, description="中文关键词，匹配名称、部门、条件、材料")
+    target: Literal["person", "enterprise"] | None = None
+    department: str | None = Field(None, max_length=40)
+
+
+class MatterSummary(BaseModel):
+    code: str
+    name: str
+    department: str
+    department_name: str
+    target: str
+    min_level: int
+    promised_limit_days: int
+    legal_limit_days: int
+    visits: int
+    online: bool
+    fees: str
+
+
+class MatterList(BaseModel):
+    items: list[MatterSummary]
+
+
+class MaterialIn(_In):
+    id: str = Field(min_length=1, max_length=40)
+    certificate_id: str | None = Field(None, max_length=120, description="用卡包中的这张电子证照（免证办）")
+    upload_id: str | None = Field(None, pattern=r"^f[0-9a-f]{24}$", description="已上传的文件")
+
+
+class ApplicationIn(_In):
+    matter: str = Field(min_length=1, max_length=40)
+    form: dict[str, Any]
+    materials: list[MaterialIn] = Field(default_factory=list, max_length=30)
+    draft: bool = Field(False, description="true 时保存为草稿，稍后提交")
+
+
+class ApplicantActionIn(_In):
+    version: int = Field(ge=1)
+    comment: str = Field("", max_length=500)
+    materials: list[MaterialIn] = Field(default_factory=list, max_length=30, description="补正时补交或替换的材料")
+
+
+class Application(BaseModel):
+    id: str
+    number: str = Field(description="受理编号")
+    matter: str
+    matter_name: str
+    department: str
+    department_name: str
+    applicant: dict[str, Any]
+    form: dict[str, Any]
+    materials: list[dict[str, Any]]
+    state: str
+    state_name: str
+    version: int
+    timeline: list[dict[str, Any]]
+    deadline: str | None = Field(description="承诺办结日期（按工作日计算，补正期间暂停）")
+    remaining_working_days: int | None
+    overdue: bool
+    clock_paused: bool
+    supplement: dict[str, Any] | None
+    result: dict[str, Any] | None
+    instant_approval: dict[str, Any] | None = Field(None, description="秒批：各条规则是否满足")
+
+
+class ApplicationList(BaseModel):
+    items: list[Application]
+
+
+class UploadOut(BaseModel):
+    id: str
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+
+
+class UploadQuery(BaseModel):
+    filename: str = Field("upload", max_length=120)

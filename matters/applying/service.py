@@ -1,0 +1,283 @@
+"""Applying for government matters: the guide, prefill from identity and wallet (免证办),
+uploads, idempotent submission (with 秒批 when the catalog says so), the applicant's own
+actions (submit a draft, resubmit after 补正, withdraw) and the applicant's list."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any
+
+from matters.applicant import Applicant, Sources
+from matters.catalog import Matter, MatterCatalog
+from matters.lifecycle import Lifecycle, china_today
+from matters.results import ResultIssuer
+from matters.rules import evaluate
+from matters.storage import ApplicationStore
+from server.audit import Actor, AuditTrail
+from server.clock import now_ms
+from server.errors import (FieldError, InvalidInput, NotFound, PayloadTooLarge, PermissionDenied, Unprocessable,
+                           UnsupportedMediaType)
+from server.idempotency import Idempotency
+from server.principal import Principal, require_level
+from server.schema_errors import schema_errors
+
+MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png", b"%PDF-": "application/pdf"}
+SYSTEM = Actor("system", "秒批")
+
+
+def sniff(body: bytes) -> str | None:
+    return next((t for magic, t in MAGIC.items() if body.startswith(magic)), None)
+
+
+class ApplyingService:
+    def __init__(self, catalog: MatterCatalog, store: ApplicationStore, lifecycle: Lifecycle, sources: Sources,
+                 results: ResultIssuer, idempotency: Idempotency, audit: AuditTrail, upload_dir: Path):
+        self.catalog = catalog
+        self.store = store
+        self.lifecycle = lifecycle
+        self.sources = sources
+        self.results = results
+        self.idempotency = idempotency
+        self.audit = audit
+        self.upload_dir = upload_dir
+
+    # ------------------------------------------------------------------------------------------
+    # catalog and prefill
+    # ------------------------------------------------------------------------------------------
+
+    def matter(self, code: str) -> Matter:
+        m = self.catalog.get(code)
+        if m is None:
+            raise NotFound("未找到该事项", code="matter_not_found")
+        return m
+
+    async def prefill_for(self, applicant: Applicant, matter: Matter) -> dict[str, Any]:
+        """Form values from the applicant's identity and (usable) certificates."""
+        values, _ = await self.sources.gather(applicant, matter)
+        return self.sources.prefilled(matter, values)
+
+    async def prefill(self, principal: Principal, code: str) -> dict[str, Any]:
+        matter = self.matter(code)
+        applicant = await self.sources.applicant(principal)
+        values, certs = await self.sources.gather(applicant, matter)
+        materials = []
+        for m in matter.materials:
+            found = certs.get(m["certificate_type"]) if "certificate_type" in m else None
+            materials.append({"id": m["id"], "name": m["name"], "required": m["required"],
+                              "certificate_type": m.get("certificate_type"),
+                              "satisfied_by_wallet": found is not None,
+                              "certificate_id": found["certificate_id"] if found else None,
+                              "upload": m.get("upload")})
+        return {"matter": code, "form": self.sources.prefilled(matter, values), "materials": materials}
+
+    # ------------------------------------------------------------------------------------------
+    # uploads
+    # ------------------------------------------------------------------------------------------
+
+    def _path(self, sha256: str) -> Path:
+        return self.upload_dir / sha256[:2] / sha256
+
+    async def upload(self, principal: Principal, declared_type: str, filename: str, body: bytes,
+                     max_bytes: int) -> dict[str, Any]:
+        applicant = await self.sources.applicant(principal)
+        if not body:
+            raise InvalidInput("上传内容为空", code="upload_empty")
+        if len(body) > max_bytes:
+            raise PayloadTooLarge(f"文件不能超过 {max_bytes // 1024 // 1024} MB", extra={"limit": max_bytes})
+        actual = sniff(body)
+        if actual is None or actual != declared_type.split(";")[0].strip().lower():
+            raise UnsupportedMediaType("只接受 JPEG、PNG 图片或 PDF 文件，且声明的类型须与内容一致",
+                                       code="upload_type_not_allowed")
+        digest = hashlib.sha256(body).hexdigest()
+        upload_id = "f" + secrets.token_hex(12)
+        path = self._path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{upload_id}.tmp")
+            await asyncio.to_thread(tmp.write_bytes, body)
+            tmp.replace(path)
+        doc = {"_id": upload_id, "owner": applicant.key, "uploaded_by": principal.subject, "sha256": digest,
+               "size": len(body), "content_type": actual, "filename": filename[:120], "created_at": now_ms()}
+        await self.store.insert_upload(doc)
+        await self.audit.record(applicant.chain, Actor("person", principal.subject), "upload.created",
+                                target={"type": "upload", "id": upload_id},
+                                details={"size": len(body), "content_type": actual})
+        return doc
+
+    async def read_upload(self, principal: Principal, upload_id: str) -> tuple[dict[str, Any], bytes]:
+        """Readable by its owner, and by a department an application of the owner's with it went to."""
+        doc = await self.store.upload(upload_id)
+        if doc is None:
+            raise NotFound("未找到该文件", code="upload_not_found")
+        if principal.channel == "staff":
+            apps = await self.store.of_applicant_in(doc["owner"], principal.claims.get("dept", ""))
+            if not any(m.get("upload_id") == upload_id for a in apps for m in a["materials"]):
+                raise NotFound("未找到该文件", code="upload_not_found")
+        else:
+            applicant = await self.sources.applicant(principal)
+            if doc["owner"] != applicant.key:
+                raise NotFound("未找到该文件", code="upload_not_found")
+        data = await asyncio.to_thread(self._path(doc["sha256"]).read_bytes)
+        return doc, data
+
+    # ------------------------------------------------------------------------------------------
+    # submission (idempotent)
+    # ------------------------------------------------------------------------------------------
+
+    async def submit(self, principal: Principal, idem_key: str, body: dict[str, Any],
+                     applicant: Applicant | None = None) -> tuple[dict[str, Any], bool]:
+        """(application, created now?) — the same key and body always give the same application."""
+        applicant = applicant or await self.sources.applicant(principal)
+        made: list[dict[str, Any]] = []
+
+        async def work() -> dict[str, Any]:
+            made.append(await self.create(principal, applicant, body))
+            return {"application_id": made[0]["_id"]}
+
+        answer, created = await self.idempotency.run(f"{applicant.key}:{principal.subject}", idem_key, body, work)
+        return (made[0], True) if created else (await self.store.get(answer["application_id"]), False)
+
+    async def create(self, principal: Principal, applicant: Applicant, body: dict[str, Any],
+                     parent: str | None = None, held: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A new application (``held``: the applicant's certificates if already read)."""
+        matter = self.matter(body["matter"])
+        require_level(principal, matter.min_level)
+        if not matter.allows(applicant.kind):
+            raise PermissionDenied("该事项不面向" + ("企业" if applicant.kind == "enterprise" else "个人") + "办理",
+                                   code="matter_target_mismatch")
+        form = body["form"]
+        errors = schema_errors(matter.validator, form, "form")
+        if errors:
+            raise InvalidInput(f"申请表有 {len(errors)} 处需要修改", code="form_invalid", errors=errors)
+        values, certs = await self.sources.gather(applicant, matter, held)
+        materials = await self.check_materials(applicant, matter, body["materials"], certs)
+        now = now_ms()
+        number = f"GZ{china_today():%Y%m%d}{await self.store.next_number('application'):06d}"
+        state = "draft" if body.get("draft") else "submitted"
+        via = applicant.via
+        doc = {
+            "_id": "a" + secrets.token_hex(12), "number": number, "matter": matter.code, "matter_name": matter.name,
+            "department": matter.department, "department_name": matter.department_name,
+            "applicant_key": applicant.key,
+            "applicant": {"kind": applicant.kind, "id": applicant.ident, "name": applicant.name,
+                          "person_id": applicant.person_id},
+            "form": form, "materials": materials, "state": state, "version": 1, "created_at": now,
+            "submitted_at": now if state == "submitted" else None, "accepted_on": None, "paused_days": 0,
+            "paused_since": None, "finished_on": None, "result": None, "supplement": None, "instant_approval": None,
+            "outbox_pending": True, "notified_upto": 0, "updated_at": now, "via": via,
+            "timeline": [{"state": state, "at": now, "actor": via or {"type": "person", "id": principal.subject},
+                          "comment": f"由{via['name']}代为提交" if via else ""}],
+            **({"parent": parent} if parent else {}),
+        }
+        await self.store.insert(doc)
+        actor = Actor(via["type"], via["id"]) if via else Actor("person", principal.subject)
+        await self.audit.record(applicant.chain, actor, f"application.{state}",
+                                target={"type": "application", "id": doc["_id"]},
+                                details={"matter": matter.code, "number": number,
+                                         **({"via": via["name"]} if via else {})})
+        if state == "submitted" and matter.instant_rules:
+            return await self._instant_approval(doc, matter, applicant, values, certs)
+        await self.lifecycle.notify(doc)
+        return doc
+
+    async def _instant_approval(self, app: dict[str, Any], matter: Matter, applicant: Applicant,
+                                values: dict[str, Any], certs: dict[str, Any]) -> dict[str, Any]:
+        """秒批: every rule passes -> accepted, approved and completed now by the system;
+        otherwise the application waits in the queue with the failed rules for the reviewer."""
+        facts = self.sources.rule_facts(applicant, app["form"], certs, china_today())
+        results = [{"name": r["name"], "passed": bool(evaluate(r["rule"], facts))} for r in matter.instant_rules]
+        record = {"passed": all(r["passed"] for r in results), "results": results, "at": now_ms()}
+        if not record["passed"]:
+            failed = [r["name"] for r in results if not r["passed"]]
+            app = await self.lifecycle.note(app, {"state": "submitted", "at": now_ms(), "actor": SYSTEM.as_dict(),
+                                                  "comment": "未满足秒批条件，转人工审核：" + "；".join(failed)},
+                                            {"instant_approval": record})
+            await self.lifecycle.notify(app)
+            return app
+        app = await self.lifecycle.transition(app, "accept", app["version"], SYSTEM, "符合秒批条件，自动受理",
+                                              {"instant_approval": record})
+        result = await self.results.issue(app, matter, applicant, values)
+        app = await self.lifecycle.transition(app, "approve", app["version"], SYSTEM, "秒批：规则全部满足，自动批准",
+                                              {"result": result})
+        return await self.lifecycle.transition(app, "complete", app["version"], SYSTEM, "秒批办结")
+
+    async def check_materials(self, applicant: Applicant, matter: Matter, given: list[dict[str, Any]],
+                              certs: dict[str, Any]) -> list[dict[str, Any]]:
+        """The materials as recorded on the application: each from the wallet (named, or 免证办
+        automatically) or an upload of the applicant's; every problem named by material."""
+        by_id = {g["id"]: g for g in given}
+        unknown = [g for g in by_id if matter.material(g) is None]
+        if unknown:
+            raise InvalidInput("提交了该事项不需要的材料", code="material_unknown",
+                               errors=[FieldError(f"materials.{u}", "该事项没有这项材料") for u in unknown])
+        uploads = await self.store.uploads_in(sorted({g["upload_id"] for g in given if g.get("upload_id")}))
+        out, errors = [], []
+        for m in matter.materials:
+            g = by_id.get(m["id"], {})
+            entry = {"id": m["id"], "name": m["name"], "source": None}
+            where = f"materials.{m['id']}"
+            if g.get("certificate_id"):
+                found = certs.get(m.get("certificate_type", ""))
+                if "certificate_type" not in m:
+                    errors.append(FieldError(where, "这项材料不能用电子证照提交"))
+                elif found is None or found["certificate_id"] != g["certificate_id"]:
+                    errors.append(FieldError(where, "该电子证照不在您的卡包中，或已失效"))
+                else:
+                    entry.update(source="certificate", certificate_id=found["certificate_id"])
+            elif g.get("upload_id"):
+                up = uploads.get(g["upload_id"])
+                if up is None or up["owner"] != applicant.key:
+                    errors.append(FieldError(where, "找不到您上传的这份文件"))
+                elif up["content_type"] not in m.get("upload", {}).get("types", []) \
+                        or up["size"] > m.get("upload", {}).get("max_bytes", 0):
+                    errors.append(FieldError(where, "文件类型或大小不符合这项材料的要求"))
+                else:
+                    entry.update(source="upload", upload_id=up["_id"], content_type=up["content_type"],
+                                 sha256=up["sha256"])
+            elif "certificate_type" in m and certs.get(m["certificate_type"]):
+                entry.update(source="certificate", certificate_id=certs[m["certificate_type"]]["certificate_id"],
+                             auto=True)  # 免证办: the wallet holds it
+            if entry["source"] is None and m["required"] and not any(e.field == where for e in errors):
+                errors.append(FieldError(where, f"缺少必要材料：{m['name']}"))
+            out.append(entry)
+        if errors:
+            code = "material_missing" if all("缺少" in e.message for e in errors) else "material_invalid"
+            raise Unprocessable("申请材料不完整或不可用", code=code, errors=errors)
+        return out
+
+    # ------------------------------------------------------------------------------------------
+    # the applicant's own applications
+    # ------------------------------------------------------------------------------------------
+
+    async def mine(self, principal: Principal) -> list[dict[str, Any]]:
+        applicant = await self.sources.applicant(principal)
+        return [self.lifecycle.view(a) for a in await self.store.of_applicant(applicant.key)]
+
+    async def _own(self, principal: Principal, app_id: str) -> tuple[Applicant, dict[str, Any]]:
+        applicant = await self.sources.applicant(principal)
+        app = await self.store.get(app_id)
+        if app is None or app["applicant_key"] != applicant.key:
+            raise NotFound("未找到该申请", code="application_not_found")
+        return applicant, app
+
+    async def get_mine(self, principal: Principal, app_id: str) -> dict[str, Any]:
+        _, app = await self._own(principal, app_id)
+        return self.lifecycle.view(app)
+
+    async def applicant_action(self, principal: Principal, app_id: str, action: str, version: int,
+                               comment: str = "", materials: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        applicant, app = await self._own(principal, app_id)
+        extra: dict[str, Any] = {}
+        if action == "resubmit":
+            matter = self.matter(app["matter"])
+            given = {m["id"]: {"id": m["id"], **({"certificate_id": m["certificate_id"]} if m.get("certificate_id")
+                                                  else {"upload_id": m["upload_id"]} if m.get("upload_id") else {})}
+                     for m in app["materials"]}
+            given.update({m["id"]: m for m in materials or []})
+            _, certs = await self.sources.gather(applicant, matter)
+            extra["materials"] = await self.check_materials(applicant, matter, list(given.values()), certs)
+        updated = await self.lifecycle.transition(app, action, version, Actor("person", principal.subject), comment,
+                                                  extra)
+        return self.lifecycle.view(updated)

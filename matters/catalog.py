@@ -1,0 +1,142 @@
+"""The matter catalog (实施清单): loaded from ``config/catalog/matters.json`` and validated
+at start-up (forms are JSON Schemas; prefill sources and result mappings must name real
+fields; certificate materials must name catalog types)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from card_wallet.catalog import Catalog
+from matters.rules import RuleError, validate_rule
+from server.config import ConfigError
+from server.schema_errors import schema_validator
+
+IDENTITY_SOURCES = {"identity.name", "identity.id_number", "identity.phone", "identity.gender", "identity.birth_date"}
+ENTERPRISE_SOURCES = {"enterprise.name", "enterprise.uscc", "enterprise.legal_representative", "enterprise.address"}
+
+
+@dataclass(frozen=True)
+class Matter:
+    code: str
+    name: str
+    department: str
+    department_name: str
+    target: str  # person / enterprise / both
+    min_level: int
+    raw: dict[str, Any]
+    validator: Draft202012Validator = field(repr=False, compare=False, hash=False, default=None)  # type: ignore
+
+    @property
+    def materials(self) -> list[dict[str, Any]]:
+        return self.raw["materials"]
+
+    def material(self, material_id: str) -> dict[str, Any] | None:
+        return next((m for m in self.materials if m["id"] == material_id), None)
+
+    @property
+    def promised_days(self) -> int:
+        return self.raw["promised_limit_days"]
+
+    @property
+    def instant_rules(self) -> list[dict[str, Any]]:
+        return self.raw.get("instant_approval", {}).get("rules", [])
+
+    def allows(self, kind: str) -> bool:
+        return self.target in (kind, "both")
+
+    def searchable(self) -> str:
+        return " ".join([self.code, self.name, self.department_name, *self.raw.get("conditions", []),
+                         *(m["name"] for m in self.materials)])
+
+
+class MatterCatalog:
+    def __init__(self, matters: list[Matter]):
+        self.matters = {m.code: m for m in matters}
+
+    def get(self, code: str) -> Matter | None:
+        return self.matters.get(code)
+
+    def search(self, q: str = "", target: str | None = None, department: str | None = None) -> list[Matter]:
+        out = []
+        for m in self.matters.values():
+            if q and q not in m.searchable():
+                continue
+            if target and not m.allows(target):
+                continue
+            if department and department not in (m.department, m.department_name):
+                continue
+            out.append(m)
+        return sorted(out, key=lambda m: m.code)
+
+
+def _check_source(source: str, certificates: Catalog, form_fields: set[str], where: str) -> None:
+    if source in IDENTITY_SOURCES or source in ENTERPRISE_SOURCES or source.startswith(("const:", "generated:")):
+        return
+    if source.startswith("form."):
+        if source[5:] not in form_fields:
+            raise ValueError(f"{where}: form field {source[5:]} does not exist")
+        return
+    if source.startswith("certificate:"):
+        type_code, _, field_name = source[len("certificate:"):].partition(".")
+        ctype = certificates.get(type_code)
+        if ctype is None or field_name not in ctype.schema["properties"]:
+            raise ValueError(f"{where}: {source} is not a certificate field")
+        return
+    raise ValueError(f"{where}: unknown source {source}")
+
+
+def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))["matters"]
+    except (OSError, ValueError, KeyError) as e:
+        raise ConfigError("matters", f"cannot read {path}: {e}") from None
+    out, seen = [], set()
+    for entry in raw:
+        code = entry.get("code", "?")
+        try:
+            if code in seen:
+                raise ValueError("declared twice")
+            seen.add(code)
+            if entry["target"] not in ("person", "enterprise", "both") or entry["min_level"] not in (0, 1, 2, 3):
+                raise ValueError("bad target or min_level")
+            validator = schema_validator(entry["form"]["schema"])
+            fields = set(entry["form"]["schema"]["properties"])
+            ids = set()
+            for m in entry["materials"]:
+                if m["id"] in ids:
+                    raise ValueError(f"material {m['id']} declared twice")
+                ids.add(m["id"])
+                if "certificate_type" in m and certificates.get(m["certificate_type"]) is None:
+                    raise ValueError(f"material {m['id']}: unknown certificate type {m['certificate_type']}")
+            for form_field, source in entry.get("prefill", {}).items():
+                if form_field not in fields:
+                    raise ValueError(f"prefill: form field {form_field} does not exist")
+                _check_source(source, certificates, fields, f"prefill.{form_field}")
+            result = entry.get("result")
+            if result:
+                ctype = certificates.get(result["certificate_type"])
+                if ctype is None:
+                    raise ValueError(f"result: unknown certificate type {result['certificate_type']}")
+                for f, source in result["fields"].items():
+                    if f not in ctype.schema["properties"]:
+                        raise ValueError(f"result: {f} is not a field of {ctype.name}")
+                    _check_source(source, certificates, fields, f"result.{f}")
+            for i, r in enumerate(entry.get("instant_approval", {}).get("rules", [])):
+                try:
+                    if not isinstance(r.get("name"), str) or "rule" not in r:
+                        raise RuleError("each rule needs a name and a rule")
+                    validate_rule(r["rule"], fields, certificates)
+                except RuleError as e:
+                    raise ValueError(f"instant_approval rule {i + 1} ({r.get('name', '?')}): {e}") from None
+            if int(entry["promised_limit_days"]) > int(entry["legal_limit_days"]):
+                raise ValueError("the promised time limit exceeds the legal one")
+            out.append(Matter(code, entry["name"], entry["department"], entry["department_name"], entry["target"],
+                              entry["min_level"], entry, validator))
+        except (KeyError, TypeError, ValueError, SchemaError) as e:
+            raise ConfigError("matters", f"matter {code} in {path.name}: {e}") from None
+    return MatterCatalog(out)

@@ -1,0 +1,162 @@
+"""The one lifecycle of an application, enforced here and only here (``TRANSITIONS``):
+every change names the states it may start from and the version it expects, so an illegal
+step is a 409 naming the current state and two staff acting at once leave one winner and
+one 409. Deadlines count working days from acceptance; the clock stops while a
+supplement is awaited.
+
+The application's timeline is also its notification outbox: a change appends to the
+timeline and raises ``outbox_pending`` in the same (version-guarded) update; right after,
+each new entry becomes one notification, and a worker's sweep finishes the outbox of any
+application whose process died in between (:meth:`Lifecycle.flush_outbox`).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from matters.catalog import MatterCatalog
+from matters.storage import ApplicationStore
+from notifications.service import Notifications
+from server.audit import Actor, AuditTrail
+from server.calendar import add_working_days, working_days_between
+from server.clock import now_ms
+from server.errors import Conflict, NotFound
+from server.principal import holder_chain
+
+log = logging.getLogger("superapp.matters")
+CHINA = timezone(timedelta(hours=8))
+FINISHED = ("not_accepted", "approved", "denied", "completed", "withdrawn")
+OPEN = ("submitted", "accepted", "in_review", "supplement_requested", "resubmitted")
+STATE_NAMES = {"draft": "草稿", "submitted": "已提交", "accepted": "已受理", "not_accepted": "不予受理",
+               "in_review": "审查中", "supplement_requested": "待补正", "resubmitted": "已补正", "approved": "已批准",
+               "denied": "不予批准", "completed": "已办结", "withdrawn": "已撤回"}
+# action -> (states it may start from, state it leads to, roles that may do it; "applicant" = the applicant)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
+    "submit": (("draft",), "submitted", ("applicant",)),
+    "accept": (("submitted",), "in_review", ("intake", "supervisor")),
+    "reject": (("submitted",), "not_accepted", ("intake", "supervisor")),
+    "request-supplement": (("in_review", "resubmitted"), "supplement_requested", ("reviewer", "supervisor")),
+    "resubmit": (("supplement_requested",), "resubmitted", ("applicant",)),
+    "approve": (("in_review", "resubmitted"), "approved", ("reviewer", "supervisor")),
+    "deny": (("in_review", "resubmitted"), "denied", ("reviewer", "supervisor")),
+    "complete": (("approved", "denied"), "completed", ("intake", "reviewer", "supervisor")),
+    "withdraw": (("draft", "submitted", "in_review", "supplement_requested", "resubmitted"), "withdrawn",
+                 ("applicant",)),
+}
+NEEDS_COMMENT = {"reject", "request-supplement", "deny"}
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()
+
+
+def _paused_days(app: dict[str, Any], today: date) -> int:
+    """Working days the clock has been stopped so far (finished pauses plus the current one)."""
+    days = app.get("paused_days", 0)
+    if app.get("paused_since"):
+        days += max(0, working_days_between(date.fromisoformat(app["paused_since"]), today))
+    return days
+
+
+class Lifecycle:
+    def __init__(self, store: ApplicationStore, catalog: MatterCatalog, audit: AuditTrail,
+                 notifications: Notifications):
+        self.store = store
+        self.catalog = catalog
+        self.audit = audit
+        self.notifications = notifications
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def deadline(self, app: dict[str, Any], today: date) -> date:
+        matter = self.catalog.get(app["matter"])
+        promised = matter.promised_days if matter else 0
+        return add_working_days(date.fromisoformat(app["accepted_on"]), promised + _paused_days(app, today))
+
+    def view(self, app: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+        day = today or china_today()
+        deadline, remaining, overdue = None, None, False
+        if app.get("accepted_on"):
+            dl = self.deadline(app, day)
+            deadline = dl.isoformat()
+            end = date.fromisoformat(app["finished_on"]) if app.get("finished_on") else day
+            remaining = working_days_between(end, dl)
+            overdue = app["state"] not in FINISHED and remaining < 0
+        return {**app, "id": app["_id"], "state_name": STATE_NAMES.get(app["state"], app["state"]),
+                "deadline": deadline, "remaining_working_days": remaining, "overdue": overdue,
+                "clock_paused": app.get("paused_since") is not None}
+
+    # -- changing ------------------------------------------------------------------------------
+
+    async def transition(self, app: dict[str, Any], action: str, version: int, actor: Actor, comment: str,
+                         extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        allowed, to, _ = TRANSITIONS[action]
+        today = china_today()
+        now = now_ms()
+        set_: dict[str, Any] = {"state": to, "outbox_pending": True, "updated_at": now, **(extra or {})}
+        events = [{"state": to, "at": now, "actor": actor.as_dict(), "comment": comment}]
+        if action == "accept":
+            set_["accepted_on"] = today.isoformat()
+            events = [{"state": "accepted", "at": now, "actor": actor.as_dict(), "comment": comment},
+                      {"state": "in_review", "at": now, "actor": actor.as_dict(), "comment": ""}]
+        if action == "request-supplement":
+            set_["paused_since"] = today.isoformat()
+        if (action == "resubmit" or to in FINISHED) and app.get("paused_since"):
+            set_["paused_days"] = _paused_days(app, today)
+            set_["paused_since"] = None
+        if to in FINISHED:
+            set_["finished_on"] = today.isoformat()
+        if action == "submit":
+            set_["submitted_at"] = now
+        updated = await self.store.transition(app["_id"], version, list(allowed), set_, app["timeline"] + events)
+        if updated is None:
+            current = await self.store.get(app["_id"])
+            if current is None:
+                raise NotFound("未找到该申请", code="application_not_found")
+            if current["version"] != version:
+                raise Conflict("该申请刚被其他人处理过，请刷新后重试", code="stale_version",
+                               extra={"state": current["state"], "version": current["version"]})
+            raise Conflict(f"申请当前状态为“{STATE_NAMES.get(current['state'], current['state'])}”，不能进行此操作",
+                           code="illegal_transition", extra={"state": current["state"]})
+        await self.audit.record(holder_chain(app["applicant_key"]), actor, f"application.{to}",
+                                target={"type": "application", "id": app["_id"]},
+                                details={"number": app["number"], "comment": comment})
+        await self.notify(updated)
+        return updated
+
+    async def note(self, app: dict[str, Any], entry: dict[str, Any], set_: dict[str, Any]) -> dict[str, Any]:
+        """Add a timeline entry without a change of state (e.g. 秒批 sent to manual review)."""
+        updated = await self.store.transition(app["_id"], app["version"], [app["state"]],
+                                              {**set_, "outbox_pending": True}, app["timeline"] + [entry])
+        return updated or app
+
+    # -- the outbox ----------------------------------------------------------------------------
+
+    async def notify(self, app: dict[str, Any]) -> None:
+        """Turn the timeline entries not yet notified into notifications (idempotent). A failure
+        here leaves ``outbox_pending`` set: the sweep finishes it; the state change stands."""
+        try:
+            await self._enqueue(app)
+        except Exception:  # noqa: BLE001
+            log.warning("outbox of %s left for the sweep", app["_id"], exc_info=True)
+
+    async def _enqueue(self, app: dict[str, Any]) -> int:
+        start = app.get("notified_upto", 0)
+        requests = [{
+            "_id": f"{app['_id']}:{i}", "application_id": app["_id"], "number": app["number"],
+            "person_id": app["applicant"]["person_id"], "department": app["department"],
+            "title": app["matter_name"], "state": entry["state"],
+            "state_name": STATE_NAMES.get(entry["state"], entry["state"]), "comment": entry.get("comment", ""),
+            "at": entry["at"], "page": f"pages/applications/detail?id={app['_id']}",
+        } for i, entry in enumerate(app["timeline"]) if i >= start]
+        added = await self.notifications.enqueue(requests)
+        await self.store.mark_notified(app["_id"], app["version"], len(app["timeline"]))
+        return added
+
+    async def flush_outbox(self) -> int:
+        """Worker job: finish the outbox of applications whose notifications were not created (a crash)."""
+        n = 0
+        for app in await self.store.outbox_pending(older_than=now_ms() - 5_000):
+            n += await self._enqueue(app)
+        return n

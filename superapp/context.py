@@ -1,0 +1,280 @@
+"""Building the product: storage clients first, then every service once, each given what it
+needs in its constructor (nothing is wired afterwards). Where two domains need each other,
+a port breaks the cycle: consent receives the wallet's certificate delivery as a function,
+the codes service receives consent's purposes lookup."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import redis.asyncio as aioredis
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from card_wallet.catalog import Catalog, load_catalog
+from card_wallet.certificates import Certificates
+from card_wallet.holding.service import HoldingService
+from card_wallet.holding.storage import HoldingStore
+from card_wallet.issuing.service import IssuingService
+from card_wallet.issuing.storage import CertificateStore
+from identity.accounts.service import AccountService
+from identity.accounts.sms import SmsCodes
+from identity.accounts.storage import PersonStore, RegistryStore, SmsCodeStore
+from identity.authenticator import IdentityAuthenticator
+from identity.codes.codec import CodeKeys, kid_of
+from identity.codes.recorder import ScanRecorder
+from identity.codes.service import CodeService
+from identity.codes.storage import CodeStore
+from identity.consent.service import ConsentService
+from identity.consent.storage import ConsentStore
+from identity.devices.service import DeviceService
+from identity.devices.storage import DeviceStore
+from identity.enterprises.service import EnterpriseService
+from identity.enterprises.storage import EnterpriseStore
+from identity.facade import Directory
+from identity.items import ItemCatalog
+from identity.registry import DevEnterpriseRegistry, EnterpriseRegistry, HttpEnterpriseRegistry
+from identity.sessions.service import Sessions
+from identity.sessions.storage import RefreshTokenStore, SessionState
+from identity.sessions.tokens import AccessTokens, load_signing_keys
+from identity.staff.service import StaffService
+from identity.staff.storage import StaffStore
+from identity.verification import DevRegistryProvider, HttpVerificationProvider, VerificationProvider
+from matters.applicant import Sources
+from matters.applying.service import ApplyingService
+from matters.bundles.service import BundleService, load_bundles
+from matters.bundles.storage import BundleStore
+from matters.catalog import MatterCatalog, load_matters
+from matters.kiosk.service import KioskMatters
+from matters.lifecycle import Lifecycle
+from matters.ratings.service import RatingService
+from matters.ratings.storage import RatingStore
+from matters.results import ResultIssuer, hosted_clients
+from matters.reviewing.service import ReviewService
+from matters.storage import ApplicationStore
+from notifications.service import Notifications
+from notifications.storage import NotificationStore
+from server.audit import AuditTrail
+from server.config import DEMO_CODE_KEY_FILE, DEMO_TOKEN_KEY_FILE, Settings
+from server.events import EventHub
+from server.idempotency import Idempotency
+from server.keys import thumbprint
+from server.pii import PiiCipher
+from server.providers.sms import DevOutboxSender, HttpSmsSender, SmsSender
+from server.providers.wechat import WeChatGateway
+from server.storage import mongo as mongo_storage
+from server.storage import redis as redis_storage
+from server.storage.audit import AuditStore
+from server.storage.fastredis import FastRedis
+from server.storage.idempotency import IdempotencyStore
+from server.storage.limits import Limits
+
+if TYPE_CHECKING:
+    from superapp.demo import DemoData
+
+
+@dataclass
+class Clients:
+    """Connections and keys, made before anything else (no I/O yet)."""
+
+    settings: Settings
+    mongo: AsyncMongoClient
+    db: AsyncDatabase
+    redis: aioredis.Redis
+    fast_redis: FastRedis
+    keys: redis_storage.Keys
+    pii: PiiCipher
+    executor: ThreadPoolExecutor
+    redis_url: str
+
+    @classmethod
+    def make(cls, settings: Settings, mongo_uri: str, redis_url: str) -> "Clients":
+        s = settings
+        mongo = mongo_storage.make_client(s, mongo_uri)
+        return cls(s, mongo, mongo_storage.database(mongo, s), redis_storage.make_client(redis_url),
+                   FastRedis(redis_url), redis_storage.Keys(s.redis.key_prefix),
+                   PiiCipher(s.security.key_bytes("pii_encryption_key"), s.security.key_bytes("blind_index_key")),
+                   ThreadPoolExecutor(max_workers=8, thread_name_prefix="superapp-sync"), redis_url)
+
+    async def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        await self.fast_redis.close()
+        await self.redis.aclose()
+        await self.mongo.close()
+
+
+@dataclass
+class AppContext:
+    clients: Clients
+    audit: AuditTrail
+    events: EventHub
+    idempotency: Idempotency
+    wechat: WeChatGateway
+    sms_outbox: DevOutboxSender | None
+    # identity
+    sessions: Sessions
+    authenticator: IdentityAuthenticator
+    directory: Directory
+    accounts: AccountService
+    enterprises: EnterpriseService
+    items: ItemCatalog
+    codes: CodeService
+    consents: ConsentService
+    devices: DeviceService
+    staff: StaffService
+    recorder: ScanRecorder
+    # wallet
+    catalog: Catalog
+    issuing: IssuingService
+    wallet: HoldingService
+    # notifications and matters
+    notifications: Notifications
+    matters_catalog: MatterCatalog
+    lifecycle: Lifecycle
+    applying: ApplyingService
+    reviewing: ReviewService
+    bundles: BundleService
+    ratings: RatingService
+    kiosk: KioskMatters
+    demo: "DemoData | None" = None
+    started_at: float = field(default_factory=time.time)
+
+    # Shortcuts to the clients (operations and tests).
+    @property
+    def settings(self) -> Settings:
+        return self.clients.settings
+
+    @property
+    def db(self) -> AsyncDatabase:
+        return self.clients.db
+
+    @property
+    def mongo(self) -> AsyncMongoClient:
+        return self.clients.mongo
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        return self.clients.redis
+
+    @property
+    def keys(self) -> redis_storage.Keys:
+        return self.clients.keys
+
+    @property
+    def pii(self) -> PiiCipher:
+        return self.clients.pii
+
+    async def close(self) -> None:
+        self.wechat.close()
+        await self.clients.close()
+
+
+def _demo_public_key(settings: Settings, relative: str):  # noqa: ANN202
+    """The public half of a committed demo key, which production refuses under any file name."""
+    from cryptography.hazmat.primitives import serialization
+
+    path = settings.root / relative
+    if settings.is_dev or not path.exists():
+        return None
+    return serialization.load_pem_private_key(path.read_bytes(), password=None).public_key()
+
+
+def _demo_token_thumbprints(settings: Settings) -> list[str]:
+    from cryptography.hazmat.primitives import serialization
+
+    key = _demo_public_key(settings, DEMO_TOKEN_KEY_FILE)
+    if key is None:
+        return []
+    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return [thumbprint(pem.decode())]
+
+
+def hosted_issuer_keys(settings: Settings, demo: "DemoData | None") -> dict[str, str]:
+    """Issuer code -> private key PEM of the departments whose results the platform signs."""
+    from pathlib import Path
+
+    keys: dict[str, str] = {}
+    if demo is not None:
+        keys.update({i.code: i.private_key_pem for i in demo.issuers})
+    if settings.matters.hosted_issuer_keys_dir:
+        for path in Path(settings.path(settings.matters.hosted_issuer_keys_dir)).glob("*.pem"):
+            keys[path.stem] = path.read_text()
+    return keys
+
+
+async def build_context(c: Clients, wechat_base_url: str, demo: "DemoData | None" = None) -> AppContext:
+    """Every service, once. The storage must be reachable (hosted issuer keys are looked up)."""
+    s, db, redis, keys, pii = c.settings, c.db, c.redis, c.keys, c.pii
+    audit = AuditTrail(AuditStore(db))
+    events = EventHub(redis, keys)
+    idempotency = Idempotency(IdempotencyStore(db))
+    limits = Limits(redis, keys)
+
+    # -- identity -------------------------------------------------------------------------------
+    signing_keys = load_signing_keys([s.path(f) for f in s.tokens.signing_key_files],
+                                     forbidden_thumbprints=_demo_token_thumbprints(s))
+    sessions = Sessions(AccessTokens(signing_keys, s.tokens.issuer, s.tokens.access_ttl_seconds),
+                        RefreshTokenStore(db), SessionState(redis, keys, c.fast_redis),
+                        s.tokens.refresh_ttl_days, s.tokens.refresh_reuse_grace_seconds)
+    outbox = DevOutboxSender(redis, keys, pii) if s.sms.sender == "dev" else None
+    sender: SmsSender = outbox or HttpSmsSender(s.sms.gateway_url, s.sms.gateway_token, s.sms.sign_name)
+    verifier: VerificationProvider = (
+        DevRegistryProvider(RegistryStore(db), pii) if s.verification.provider == "dev"
+        else HttpVerificationProvider(s.verification.url, s.verification.token, s.verification.timeout_seconds))
+    registry: EnterpriseRegistry = (
+        DevEnterpriseRegistry(RegistryStore(db)) if s.registry.provider == "dev"
+        else HttpEnterpriseRegistry(s.registry.url, s.registry.token, pii, s.registry.timeout_seconds))
+    wechat = WeChatGateway(wechat_base_url, s.wechat.appid, s.wechat.secret, c.redis_url,
+                           s.redis.key_prefix, c.executor, s.wechat.timeout_seconds)
+    persons = PersonStore(db)
+    enterprise_store = EnterpriseStore(db)
+    directory = Directory(persons, enterprise_store, pii, s.wechat.appid)
+    accounts = AccountService(persons, sessions, SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms), wechat,
+                              verifier, audit, pii, limits)
+    enterprises = EnterpriseService(enterprise_store, persons, registry, audit, pii, sessions)
+    demo_code_key = _demo_public_key(s, DEMO_CODE_KEY_FILE)
+    code_keys = CodeKeys.load([s.path(f) for f in s.codes.signing_key_files],
+                              forbidden=[kid_of(demo_code_key)] if demo_code_key is not None else [])
+    items = ItemCatalog()
+    catalog = load_catalog(s.path(s.wallet.catalog_file))
+    catalog.register_items(items)
+    consent_store = ConsentStore(db)
+    code_store = CodeStore(redis, keys, db, c.fast_redis)
+    codes = CodeService(code_keys, code_store, directory, enterprises, items, audit, s.codes,
+                        purposes=consent_store.purposes_of)
+
+    # -- wallet ---------------------------------------------------------------------------------
+    certificate_store = CertificateStore(db)
+    certificates = Certificates(certificate_store, directory, pii)
+    issuing = IssuingService(certificate_store, certificates, catalog, sessions, limits, idempotency, audit, pii)
+    wallet = HoldingService(HoldingStore(db), certificate_store, certificates, catalog, directory, audit,
+                            s.http.public_base_url, s.wallet.font_path)
+    consents = ConsentService(consent_store, codes, directory, items, audit, events, s.codes,
+                              certificate_source=wallet.deliver_for_consent)
+
+    # -- notifications and matters ----------------------------------------------------------------
+    notifications = Notifications(NotificationStore(db), directory, wechat, sender, events, s.notifications)
+    matters_catalog = load_matters(s.path(s.matters.catalog_file), catalog)
+    applications = ApplicationStore(db)
+    lifecycle = Lifecycle(applications, matters_catalog, audit, notifications)
+    sources = Sources(directory, wallet)
+    results = ResultIssuer(await hosted_clients(hosted_issuer_keys(s, demo), issuing), issuing)
+    applying = ApplyingService(matters_catalog, applications, lifecycle, sources, results, idempotency, audit,
+                               s.path(s.matters.upload_dir))
+    ratings = RatingService(RatingStore(db), applications, applying, lifecycle, codes, audit)
+    return AppContext(
+        clients=c, audit=audit, events=events, idempotency=idempotency, wechat=wechat, sms_outbox=outbox,
+        sessions=sessions, authenticator=IdentityAuthenticator(sessions, enterprises), directory=directory,
+        accounts=accounts, enterprises=enterprises, items=items, codes=codes, consents=consents,
+        devices=DeviceService(DeviceStore(db, redis, keys), sessions, limits, audit,
+                              s.codes.device_assertion_audience),
+        staff=StaffService(StaffStore(db), sessions, limits, pii, audit), recorder=ScanRecorder(code_store),
+        catalog=catalog, issuing=issuing, wallet=wallet, notifications=notifications,
+        matters_catalog=matters_catalog, lifecycle=lifecycle, applying=applying,
+        reviewing=ReviewService(matters_catalog, applications, lifecycle, sources, results, wallet),
+        bundles=BundleService(load_bundles(s.path(s.matters.bundles_file), matters_catalog), BundleStore(db),
+                              applications, applying, lifecycle, idempotency),
+        ratings=ratings, kiosk=KioskMatters(applying, applications, consents, codes, ratings), demo=demo,
+    )

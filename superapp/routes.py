@@ -1,0 +1,61 @@
+"""Every route of the product, from each domain's views, and the platform's application."""
+from __future__ import annotations
+
+from tornado.web import URLSpec
+
+from card_wallet.holding import views as holding_views
+from card_wallet.issuing import views as issuing_views
+from identity.accounts import views as accounts_views
+from identity.codes import views as codes_views
+from identity.consent import views as consent_views
+from identity.devices import views as devices_views
+from identity.enterprises import views as enterprises_views
+from identity.sessions import views as sessions_views
+from identity.staff import views as staff_views
+from matters.applying import views as applying_views
+from matters.bundles import views as bundles_views
+from matters.kiosk import views as kiosk_views
+from matters.ratings import views as ratings_views
+from matters.reviewing import views as reviewing_views
+from notifications import views as notifications_views
+from server.http import events, h5, system
+from server.http.app import PlatformApp
+from server.storage import mongo as mongo_storage
+from superapp import dev
+from superapp.context import AppContext
+
+
+def api_routes(ctx: AppContext) -> list[URLSpec]:
+    """Every documented route; dev routes only when dev endpoints are on."""
+    c = ctx
+    probes = {"mongodb": lambda: mongo_storage.ping(c.mongo), "redis": c.redis.ping}
+    routes: list[URLSpec] = [
+        # The scan first: it is the hot path and Tornado tries routes in order.
+        *codes_views.routes(c.codes, c.devices),
+        *system.routes(probes),
+        *events.routes(c.events),
+        *accounts_views.routes(c.accounts, c.settings.sms.resend_interval_seconds),
+        *sessions_views.routes(c.sessions),
+        *enterprises_views.routes(c.enterprises),
+        *consent_views.routes(c.consents, c.devices),
+        *devices_views.routes(c.devices),
+        *staff_views.routes(c.staff),
+        *issuing_views.routes(c.issuing, c.catalog),
+        *holding_views.routes(c.wallet),
+        *applying_views.routes(c.applying),
+        *reviewing_views.routes(c.reviewing),
+        *bundles_views.routes(c.bundles),
+        *ratings_views.routes(c.ratings, c.devices),
+        *kiosk_views.routes(c.kiosk, c.devices),
+        *notifications_views.routes(c.notifications),
+    ]
+    if c.settings.dev_endpoints:
+        routes += dev.routes(c.demo, c.sms_outbox)
+    return routes
+
+
+def make_app(ctx: AppContext, extra_routes: list[URLSpec] | None = None) -> PlatformApp:
+    # The H5 app comes last: any path no API route claims is the front end's.
+    api = [*api_routes(ctx), *(extra_routes or [])]
+    return PlatformApp(api, [*api, *h5.routes(ctx.settings.path("h5/dist"))], ctx.settings.http, ctx.settings.log,
+                       ctx.authenticator, hsts=not ctx.settings.is_dev)
