@@ -28,7 +28,7 @@ $(H5_BUILD): $(H5_SOURCES)
 # Screenshots of the main H5 screens for the README, taken by the browser tests.
 screenshots: $(STAMP) test-deps $(H5_BUILD)
 	rm -rf docs/screenshots
-	SUPERAPP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/test_e2e_h5.py
+	SUPERAPP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/superapp/test_e2e_h5.py
 
 # The mini-program: its npm packages, and miniprogram_npm/ built the way DevTools' "构建 npm" does.
 $(MINIAPP_DEPS): miniapp/package.json miniapp/package-lock.json

@@ -91,7 +91,7 @@ class Meter:
         redis_delta.pop("info", None)
         reads = [(c, f) for n, c, f in MONGO.commands if n in READS]
         repeated = sum(n - 1 for n in Counter(reads).values() if n > 1)
-        return resp, {"mongo": len(MONGO.commands), "mongo_by": Counter(n for n, _, _ in MONGO.commands),
+        return resp, {"mongo": len(MONGO.commands), "trace": list(MONGO.commands), "mongo_by": Counter(n for n, _, _ in MONGO.commands),
                       "redis": sum(redis_delta.values()), "redis_by": redis_delta, "repeated_reads": repeated,
                       "reads": Counter(reads)}
 
@@ -337,6 +337,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--detail", action="store_true", help="print commands by name and repeated reads")
+    parser.add_argument("--trace", default="", help="print every MongoDB command of the operations whose name "
+                                                    "contains this")
     args = parser.parse_args()
 
     import tempfile
@@ -363,6 +365,9 @@ async def main() -> None:
                 runs = [await op(app, meter) for _ in range(args.repeat)]
                 best = min(runs, key=lambda r: (r["mongo"], r["redis"]))
                 print(f"{name:28} {best['mongo']:>8} {best['redis']:>6} {best['repeated_reads']:>15}")
+                if args.trace and args.trace in name:
+                    for cmd in best["trace"]:
+                        print("    ", *cmd)
                 if args.detail:
                     print("    mongo:", dict(best["mongo_by"]))
                     print("    redis:", dict(best["redis_by"]))

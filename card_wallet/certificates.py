@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterable
 
 from card_wallet.issuing.storage import CertificateStore
 from card_wallet.signing import verify_content
@@ -34,9 +34,52 @@ def status_of(cert: dict[str, Any]) -> str:
     return "valid"
 
 
-class Certificates:
-    def __init__(self, store: CertificateStore, directory: Directory, pii: PiiCipher):
+class IssuerRegistry:
+    """Issuing authorities and their keys, as every verification needs them. Kept in each
+    process and checked against a version number in Redis at every use (one GET instead of
+    two MongoDB reads); a change through the issuing service bumps the version, so every
+    process sees it at its next use. An unknown code or key id reloads once (e.g. records
+    inserted by the demo loader). After changing issuers in the database by hand, bump the
+    version too (``INCR <prefix>issuer-registry:version``)."""
+
+    def __init__(self, store: CertificateStore):
         self.store = store
+        self._version: bytes | None = None
+        self._issuers: dict[str, dict[str, Any]] = {}
+        self._keys: dict[str, dict[str, Any]] = {}
+
+    async def snapshot(self, codes: Iterable[str] = (), kids: Iterable[str] = ()
+                       ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """(issuers by code, keys by kid), current as of now."""
+        version = await self.store.registry_version()
+        stale = version != self._version
+        if stale or any(c not in self._issuers for c in codes) or any(k not in self._keys for k in kids):
+            self._issuers = {i["code"]: i for i in await self.store.all_issuers()}
+            self._keys = {k["kid"]: k for k in await self.store.all_keys()}
+            self._version = version
+        return self._issuers, self._keys
+
+    async def issuer(self, code: str) -> dict[str, Any] | None:
+        return (await self.snapshot(codes=[code]))[0].get(code)
+
+    async def key(self, kid: str) -> dict[str, Any] | None:
+        return (await self.snapshot(kids=[kid]))[1].get(kid)
+
+    async def issuers(self) -> list[dict[str, Any]]:
+        return sorted((await self.snapshot())[0].values(), key=lambda i: i["code"])
+
+    async def keys(self) -> list[dict[str, Any]]:
+        return list((await self.snapshot())[1].values())
+
+    async def changed(self) -> None:
+        """Call after registering or changing an issuer or a key."""
+        await self.store.registry_changed()
+
+
+class Certificates:
+    def __init__(self, store: CertificateStore, registry: IssuerRegistry, directory: Directory, pii: PiiCipher):
+        self.store = store
+        self.registry = registry
         self.directory = directory
         self.pii = pii
 
@@ -55,8 +98,9 @@ class Certificates:
 
     async def verify_many(self, certs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Signature, issuer trust, status and validity window of each, as of now."""
-        keys = await self.store.keys_in(sorted({c["kid"] for c in certs}))
-        issuers = await self.store.issuers_in(sorted({c["issuer"] for c in certs}))
+        if not certs:
+            return []
+        issuers, keys = await self.registry.snapshot({c["issuer"] for c in certs}, {c["kid"] for c in certs})
         return [self._verified(c, keys.get(c["kid"]), issuers.get(c["issuer"])) for c in certs]
 
     def _verified(self, cert: dict[str, Any], key: dict[str, Any] | None, issuer: dict[str, Any] | None

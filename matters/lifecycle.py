@@ -125,12 +125,6 @@ class Lifecycle:
         await self.notify(updated)
         return updated
 
-    async def note(self, app: dict[str, Any], entry: dict[str, Any], set_: dict[str, Any]) -> dict[str, Any]:
-        """Add a timeline entry without a change of state (e.g. 秒批 sent to manual review)."""
-        updated = await self.store.transition(app["_id"], app["version"], [app["state"]],
-                                              {**set_, "outbox_pending": True}, app["timeline"] + [entry])
-        return updated or app
-
     # -- the outbox ----------------------------------------------------------------------------
 
     async def notify(self, app: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,16 @@ from server.clock import now_ms
 from server.storage.audit import AuditStore
 
 GENESIS = "0" * 64
+
+# The heads of the chains this request appended to: a second entry on the same chain in one
+# request follows the first without reading it back. (A stale head only costs a retry: the
+# unique (chain, seq) index refuses the append and the head is read from the database.)
+_written_heads: ContextVar[dict[str, tuple[int, str]] | None] = ContextVar("audit_written_heads", default=None)
+
+
+def begin_request() -> None:
+    """Called as each request starts (each runs in its own task, so its own context)."""
+    _written_heads.set({})
 
 
 @dataclass(frozen=True)
@@ -61,8 +72,14 @@ class AuditTrail:
         ip: str = "",
         details: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        heads = _written_heads.get()
+        known = heads.get(chain) if heads is not None else None
         for _ in range(50):
-            last = await self.store.last(chain)
+            if known is not None:
+                last: dict[str, Any] | None = {"seq": known[0], "hash": known[1]}
+                known = None
+            else:
+                last = await self.store.last(chain)
             entry = {
                 "chain": chain,
                 "seq": (last["seq"] + 1) if last else 1,
@@ -78,6 +95,8 @@ class AuditTrail:
             entry["hash"] = entry_hash(entry)
             if await self.store.append(entry):
                 await self.store.advance_head(chain, entry["seq"], entry["hash"])
+                if heads is not None:
+                    heads[chain] = (entry["seq"], entry["hash"])
                 return entry
         raise RuntimeError(f"audit chain {chain} is too contended")
 

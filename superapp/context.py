@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from card_wallet.catalog import Catalog, load_catalog
-from card_wallet.certificates import Certificates
+from card_wallet.certificates import Certificates, IssuerRegistry
 from card_wallet.holding.service import HoldingService
 from card_wallet.holding.storage import HoldingStore
 from card_wallet.issuing.service import IssuingService
@@ -246,8 +246,8 @@ async def build_context(c: Clients, wechat_base_url: str, demo: "DemoData | None
                         purposes=consent_store.purposes_of)
 
     # -- wallet ---------------------------------------------------------------------------------
-    certificate_store = CertificateStore(db)
-    certificates = Certificates(certificate_store, directory, pii)
+    certificate_store = CertificateStore(db, redis, keys)
+    certificates = Certificates(certificate_store, IssuerRegistry(certificate_store), directory, pii)
     issuing = IssuingService(certificate_store, certificates, catalog, sessions, limits, idempotency, audit, pii)
     wallet = HoldingService(HoldingStore(db), certificate_store, certificates, catalog, directory, audit,
                             s.http.public_base_url, s.wallet.font_path)

@@ -56,10 +56,10 @@ class Holder:
 
 
 class HoldingService:
-    def __init__(self, store: HoldingStore, registry: CertificateStore, certificates: Certificates, catalog: Catalog,
+    def __init__(self, store: HoldingStore, certs: CertificateStore, certificates: Certificates, catalog: Catalog,
                  directory: Directory, audit: AuditTrail, public_base_url: str, font_path: str = ""):
         self.store = store
-        self.registry = registry
+        self.certs = certs
         self.certificates = certificates
         self.catalog = catalog
         self.directory = directory
@@ -100,16 +100,16 @@ class HoldingService:
                 "color": (ctype.display.get("color") if ctype else None) or "#555555"}
 
     async def _issuer_names(self) -> dict[str, str]:
-        return {i["code"]: i["name"] for i in await self.registry.all_issuers()}
+        return {i["code"]: i["name"] for i in await self.certificates.registry.issuers()}
 
     async def list(self, principal: Principal) -> list[dict[str, Any]]:
         holder = await self.holder_for(principal)
         names = await self._issuer_names()
         return [self.summary(c, self.certificates.content(c), names.get(c["issuer"], c["issuer"]))
-                for c in await self.registry.of_holder(holder.bidx)]
+                for c in await self.certs.of_holder(holder.bidx)]
 
     async def _held(self, holder: Holder, cert_id: str) -> dict[str, Any]:
-        cert = await self.registry.certificate(cert_id)
+        cert = await self.certs.certificate(cert_id)
         if cert is None or cert["holder_bidx"] != holder.bidx or cert["status"] == "superseded":
             raise NotFound("卡包中没有该证照", code="certificate_not_found")
         return cert
@@ -189,7 +189,7 @@ class HoldingService:
             raise NotFound("未找到该亮证码", code="share_not_found")
         if share["expires_at"] <= now_ms():
             raise Gone("亮证码已过期，请让持证人重新出示", code="share_expired")
-        cert = await self.registry.certificate(share["certificate_id"])
+        cert = await self.certs.certificate(share["certificate_id"])
         if cert is None:
             raise NotFound("证照不存在", code="certificate_not_found")
         return share, cert
@@ -198,10 +198,10 @@ class HoldingService:
         share, cert = await self._live_share(token)
         current = cert
         if cert["status"] == "superseded":  # shown before an update: report the current version's status
-            current = await self.registry.current_by_base(cert["base"]) or cert
+            current = await self.certs.current_by_base(cert["base"]) or cert
         content = self.certificates.content(cert)
         ctype = self.catalog.get(cert["type"])
-        issuer = await self.registry.issuer(cert["issuer"])
+        issuer = await self.certificates.registry.issuer(cert["issuer"])
         verification = await self.certificates.verify(cert)
         if current is not cert:
             verification = {**verification, "status": "superseded", "valid": False,
@@ -243,7 +243,7 @@ class HoldingService:
         ctype = self.catalog.get(cert["type"])
         shown = [f for f in ctype.schema["properties"] if f not in ctype.sensitive]
         token, _ = await self._new_share(cert, holder, purpose, shown, MAX_SHARE_TTL)
-        issuer = await self.registry.issuer(cert["issuer"])
+        issuer = await self.certificates.registry.issuer(cert["issuer"])
         png = self._render(cert, content, issuer["name"] if issuer else cert["issuer"],
                            list(ctype.schema["properties"]), True, purpose, token)
         await self._use(holder.key, cert, "image", {"type": "person", "id": principal.subject, "name": "本人"},
@@ -253,7 +253,7 @@ class HoldingService:
     async def share_image(self, token: str) -> bytes:
         """The disclosed fields of a share (e.g. a certificate given to a kiosk) as an image."""
         share, cert = await self._live_share(token)
-        issuer = await self.registry.issuer(cert["issuer"])
+        issuer = await self.certificates.registry.issuer(cert["issuer"])
         return self._render(cert, self.certificates.content(cert), issuer["name"] if issuer else cert["issuer"], share["fields"],
                             False, share["purpose"], token)
 
@@ -265,55 +265,60 @@ class HoldingService:
     # for other domains: 免证办, consent delivery, expiry reminders
     # ================================================================================================
 
-    async def satisfies(self, holder_kind: str, holder_bidx: str, type_codes: list[str]
-                        ) -> dict[str, dict[str, Any] | None]:
-        """For each type: the holder's valid certificate (id and fields), or None."""
-        out: dict[str, dict[str, Any] | None] = dict.fromkeys(type_codes)
-        candidates = [c for c in await self.registry.of_holder(holder_bidx)
+    async def _valid(self, holder_kind: str, holder_bidx: str, type_codes: list[str]
+                     ) -> dict[str, tuple[dict[str, Any], dict[str, Any]] | None]:
+        """For each type: the holder's first valid certificate and its verification, or None."""
+        out: dict[str, tuple[dict[str, Any], dict[str, Any]] | None] = dict.fromkeys(type_codes)
+        candidates = [c for c in await self.certs.of_holder(holder_bidx)
                       if c["type"] in out and c["holder_kind"] == holder_kind and status_of(c) in ("valid", "expiring")]
         for cert, check in zip(candidates, await self.certificates.verify_many(candidates)):
             if out[cert["type"]] is None and check["valid"]:
-                out[cert["type"]] = {"certificate_id": cert["_id"], "verification": check,
-                                     "fields": self.certificates.content(cert).get("fields", {}),
-                                     "valid_until": cert.get("valid_until")}
+                out[cert["type"]] = (cert, check)
         return out
+
+    async def satisfies(self, holder_kind: str, holder_bidx: str, type_codes: list[str]
+                        ) -> dict[str, dict[str, Any] | None]:
+        """For each type: the holder's valid certificate (id, fields, verification), or None."""
+        return {t: None if found is None else {
+            "certificate_id": found[0]["_id"], "verification": found[1], "valid_until": found[0].get("valid_until"),
+            "fields": self.certificates.content(found[0]).get("fields", {})}
+            for t, found in (await self._valid(holder_kind, holder_bidx, type_codes)).items()}
 
     async def verify_ids(self, cert_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Verification as of now of certificates named by id (e.g. an application's materials)."""
-        certs = [c for c in [await self.registry.certificate(i) for i in cert_ids] if c is not None]
+        certs = [c for c in [await self.certs.certificate(i) for i in cert_ids] if c is not None]
         return {c["_id"]: v for c, v in zip(certs, await self.certificates.verify_many(certs))}
 
-    async def deliver_for_consent(self, consent: dict[str, Any], type_code: str, holder_ident: str,
-                                  requester: Any) -> dict[str, Any] | None:
-        """A certificate the holder agreed to give a kiosk or window, marked with the purpose."""
-        kind = consent["holder"].split(":", 1)[0]
-        if kind == "person":
-            person = await self.directory.person(holder_ident)
-            bidx = person.id_index if person else None
-        else:
-            e = await self.directory.enterprise(holder_ident)
-            bidx = e.uscc_index if e else None
-        if not bidx:
-            return None
-        found = (await self.satisfies(kind, bidx, [type_code]))[type_code]
-        if found is None:
-            return {"available": False}
-        cert = await self.registry.certificate(found["certificate_id"])
-        holder = Holder(kind, holder_ident, bidx, holder_chain(consent["holder"]), can_reveal=False)
-        token, _ = await self._new_share(cert, holder, consent["purpose"], list(found["fields"]), MAX_SHARE_TTL)
+    async def deliver_for_consent(self, consent: dict[str, Any], type_codes: list[str], holder_bidx: str | None,
+                                  requester: Any) -> dict[str, dict[str, Any] | None]:
+        """The certificates the holder agreed to give a kiosk or window, each shared for the
+        consent's purpose (a watermarked image link) and logged in the holder's 用证记录."""
+        if not holder_bidx:
+            return dict.fromkeys(type_codes)
+        kind, ident = consent["holder"].split(":", 1)
+        holder = Holder(kind, ident, holder_bidx, holder_chain(consent["holder"]), can_reveal=False)
         by = {"type": requester.type, "id": requester.id, "name": requester.name}
-        await self._use(holder.key, cert, "disclosed", by, consent["purpose"], consent_id=consent["_id"])
         when = datetime.now(CHINA).strftime("%Y-%m-%d %H:%M")
-        return {"available": True, "certificate_id": cert["_id"], "fields": found["fields"],
-                "valid_until": found["valid_until"], "verification": found["verification"],
-                "watermark": f"仅供“{consent['purpose']}”使用 · {requester.name} · {when}",
-                "image_url": f"/api/v1/verify/shares/{token}/image"}
+        out: dict[str, dict[str, Any] | None] = {}
+        for type_code, found in (await self._valid(kind, holder_bidx, type_codes)).items():
+            if found is None:
+                out[type_code] = {"available": False}
+                continue
+            cert, check = found
+            fields = self.certificates.content(cert).get("fields", {})
+            token, _ = await self._new_share(cert, holder, consent["purpose"], list(fields), MAX_SHARE_TTL)
+            await self._use(holder.key, cert, "disclosed", by, consent["purpose"], consent_id=consent["_id"])
+            out[type_code] = {"available": True, "certificate_id": cert["_id"], "fields": fields,
+                              "valid_until": cert.get("valid_until"), "verification": check,
+                              "watermark": f"仅供“{consent['purpose']}”使用 · {requester.name} · {when}",
+                              "image_url": f"/api/v1/verify/shares/{token}/image"}
+        return out
 
     async def scan_reminders(self, on: date | None = None) -> int:
         """Store a reminder for every certificate expiring within 30 days (once each)."""
         day = on or today()
         n = 0
-        for cert in await self.registry.expiring((day + timedelta(days=EXPIRING_DAYS)).isoformat()):
+        for cert in await self.certs.expiring((day + timedelta(days=EXPIRING_DAYS)).isoformat()):
             if cert["valid_until"] < day.isoformat():
                 continue
             holder = await self.certificates.holder_key(cert)

@@ -89,19 +89,21 @@ class IssuingService:
             raise Conflict("该发证机关已登记", code="issuer_exists")
         await self.store.insert_key({"kid": tp[:16], "issuer": code, "thumbprint": tp, "public_key_pem": public_key_pem,
                                      "status": "active", "created_at": now})
+        await self.certificates.registry.changed()
         await self.audit.record(f"issuer:{code}", Actor("staff", principal.subject), "issuer.registered",
                                 channel="staff", details={"name": name, "allowed_types": allowed_types})
         return {**doc, "keys": [{"kid": tp[:16], "status": "active"}]}
 
     async def add_key(self, principal: Principal, code: str, public_key_pem: str) -> dict[str, Any]:
         require_role(principal, "admin")
-        if await self.store.issuer(code) is None:
+        if await self.certificates.registry.issuer(code) is None:
             raise NotFound("未找到该发证机关", code="issuer_not_found")
         tp = _check_public_key(public_key_pem)
         if not await self.store.insert_key({"kid": tp[:16], "issuer": code, "thumbprint": tp,
                                             "public_key_pem": public_key_pem, "status": "active",
                                             "created_at": now_ms()}):
             raise Conflict("该公钥已登记", code="issuer_key_exists")
+        await self.certificates.registry.changed()
         await self.audit.record(f"issuer:{code}", Actor("staff", principal.subject), "issuer.key_added",
                                 channel="staff", details={"kid": tp[:16]})
         return {"kid": tp[:16], "status": "active"}
@@ -114,10 +116,10 @@ class IssuingService:
             raise fail from None
         if header.get("alg") != "ES256" or not isinstance(header.get("kid"), str):
             raise fail
-        key = await self.store.issuer_key(header["kid"])
+        key = await self.certificates.registry.key(header["kid"])
         if key is None or key["status"] != "active":
             raise Unauthenticated("签名密钥未登记或不可用", code="issuer_key_unknown")
-        issuer = await self.store.issuer(key["issuer"])
+        issuer = await self.certificates.registry.issuer(key["issuer"])
         if issuer is None or issuer.get("status") != "active":
             raise PermissionDenied("发证机关已停用", code="issuer_inactive")
         await verify_assertion(assertion, key["public_key_pem"], issuer["code"], ISSUER_AUDIENCE, self.limits,
@@ -128,13 +130,14 @@ class IssuingService:
 
     async def department_of(self, code: str) -> str | None:
         """The department of a registered, active issuing authority (None otherwise)."""
-        issuer = await self.store.issuer(code)
+        issuer = await self.certificates.registry.issuer(code)
         return issuer["department"] if issuer is not None and issuer.get("status") == "active" else None
 
     async def public_keys(self) -> dict[str, Any]:
         """Every issuer key, for verifying certificates offline (status says if still trusted)."""
         return {"keys": [ec_public_jwk(serialization.load_pem_public_key(k["public_key_pem"].encode()), k["kid"],
-                                       issuer=k["issuer"], status=k["status"]) for k in await self.store.all_keys()]}
+                                       issuer=k["issuer"], status=k["status"])
+                         for k in await self.certificates.registry.keys()]}
 
     # ================================================================================================
     # issuing
@@ -142,7 +145,7 @@ class IssuingService:
 
     async def issuer_of(self, principal: Principal) -> dict[str, Any]:
         code = principal.subject.split(":", 1)[1]
-        issuer = await self.store.issuer(code)
+        issuer = await self.certificates.registry.issuer(code)
         if issuer is None or issuer.get("status") != "active":
             raise PermissionDenied("发证机关未登记或已停用", code="issuer_inactive")
         return issuer
@@ -162,7 +165,7 @@ class IssuingService:
                                 errors=[FieldError("content.type", "未知的证照类型")])
         if ctype.code not in issuer.get("allowed_types", []):
             raise PermissionDenied(f"该发证机关无权签发“{ctype.name}”", code="issuer_not_allowed_for_type")
-        key = await self.store.issuer_key(kid)
+        key = await self.certificates.registry.key(kid)
         if key is None or key["issuer"] != issuer["code"] or key["status"] != "active":
             raise PermissionDenied("签名密钥未登记或不可用于签发", code="issuer_key_unknown")
         if not verify_content(content, signature, key["public_key_pem"]):

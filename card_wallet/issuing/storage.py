@@ -9,7 +9,10 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+import redis.asyncio as aioredis
+
 from server.storage.mongo import CollectionSpec
+from server.storage.redis import Keys
 
 ISSUERS = CollectionSpec("issuers", (IndexModel([("code", ASCENDING)], unique=True),))
 # One document per signing key (keys rotate; queries stay on scalar fields).
@@ -33,10 +36,27 @@ async def issuers_with_thumbprints(db: AsyncDatabase, thumbprints: list[str]) ->
 
 
 class CertificateStore:
-    def __init__(self, db: AsyncDatabase):
+    def __init__(self, db: AsyncDatabase, redis: aioredis.Redis, keys: Keys):
         self._issuers = db[ISSUERS.name]
         self._keys = db[ISSUER_KEYS.name]
         self._certs = db[CERTIFICATES.name]
+        self._redis = redis
+        self._version_key = keys("issuer-registry", "version")
+
+    # -- the registry's version (every process caches the registry and checks this) ----------
+
+    async def registry_version(self) -> bytes:
+        """The current version; created (as 1) if Redis has none, e.g. after it lost its data."""
+        version = await self._redis.get(self._version_key)
+        if version is None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(self._version_key, b"1", nx=True)
+                pipe.get(self._version_key)
+                _, version = await pipe.execute()
+        return version
+
+    async def registry_changed(self) -> None:
+        await self._redis.incr(self._version_key)
 
     # -- issuers ---------------------------------------------------------------------------------
 
@@ -52,14 +72,6 @@ class CertificateStore:
             return True
         except DuplicateKeyError:
             return False
-
-    async def issuers_in(self, codes: list[str]) -> dict[str, dict[str, Any]]:
-        docs = await self._issuers.find({"code": {"$in": codes}}).to_list() if codes else []
-        return {d["code"]: d for d in docs}
-
-    async def keys_in(self, kids: list[str]) -> dict[str, dict[str, Any]]:
-        docs = await self._keys.find({"kid": {"$in": kids}}).to_list() if kids else []
-        return {d["kid"]: d for d in docs}
 
     async def issuer_key(self, kid: str) -> dict[str, Any] | None:
         return await self._keys.find_one({"kid": kid})

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from identity.sessions.models import LogoutIn, RefreshIn, TokensOut  # noqa: F401 - part of this API
 from server.models import Input
 
 _NAME = re.compile(r"^[\u3400-\u9fff\u00b7\u2022A-Za-z .·]{2,30}$")
@@ -33,14 +34,6 @@ class SmsVerifyIn(_In):
     phone: str = Field(min_length=1, max_length=20)
     code: str = Field(min_length=1, max_length=10)
     channel: Literal["h5", "portal"] = "h5"
-
-
-class RefreshIn(_In):
-    refresh_token: str = Field(min_length=10, max_length=200)
-
-
-class LogoutIn(_In):
-    refresh_token: str | None = Field(None, max_length=200)
 
 
 class RealnameIn(_In):
@@ -85,14 +78,6 @@ class Profile(BaseModel):
     face_verified_at: datetime | None
     revealed: bool = Field(description="true 时证件号码、手机号、姓名为明文（仅本人明确请求时）")
     created_at: datetime
-
-
-class TokensOut(BaseModel):
-    access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
-    expires_in: int
-    refresh_token: str
-    refresh_expires_at: datetime
 
 
 class LoginOut(TokensOut):

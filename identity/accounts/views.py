@@ -6,18 +6,13 @@ from identity.accounts.models import (
     ProfilePatch, RealnameIn, RefreshIn, SmsSendIn, SmsSendOut, SmsVerifyIn, TokensOut, WechatCode,
 )
 from identity.accounts.service import AccountService, LevelUp, LoginResult
-from identity.sessions.service import TokenPair
+from identity.sessions.models import tokens_out
 from server.http.base import BaseHandler
 from server.http.routing import operation, route
 from server.principal import MINIAPP, PERSON_CHANNELS, Principal
 
 AUTH = ["身份认证 Identity"]
 ME = ["我的 Me"]
-
-
-def tokens_out(pair: TokenPair) -> TokensOut:
-    return TokensOut(access_token=pair.access_token, expires_in=pair.expires_in,
-                     refresh_token=pair.refresh_token, refresh_expires_at=pair.refresh_expires_at)
 
 
 def login_out(result: LoginResult) -> LoginOut:

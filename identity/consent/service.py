@@ -20,9 +20,10 @@ from server.principal import Caller, Principal, holder_chain
 
 DISCLOSURE_WINDOW_MS = 10 * 60 * 1000
 
-# Certificate items are delivered by the wallet: (consent, certificate type, holder id, requester) ->
-# what the requester may see of that certificate, marked with the purpose.
-CertificateSource = Callable[[dict[str, Any], str, str, ScanActor], Awaitable[dict[str, Any] | None]]
+# Certificate items are delivered by the wallet: (consent, certificate types, the blind index the
+# holder's certificates are held under, requester) -> per type, what the requester may see of it.
+CertificateSource = Callable[[dict[str, Any], list[str], "str | None", ScanActor],
+                             Awaitable[dict[str, "dict[str, Any] | None"]]]
 
 
 class ConsentService:
@@ -162,9 +163,11 @@ class ConsentService:
     async def _values(self, doc: dict[str, Any], items: list[str], actor: ScanActor) -> dict[str, Any]:
         kind, ident = doc["holder"].split(":", 1)
         fields: dict[str, Any] = {}
+        index = None
         if kind == "person":
             p = await self.directory.person(ident)
             if p is not None:
+                index = p.id_index
                 fields = {"identity:name": p.name, "identity:id_number": p.id_number, "identity:phone": p.phone,
                           "identity:gender": p.gender,
                           "identity:birth_date": p.birth_date.isoformat() if p.birth_date else None,
@@ -172,12 +175,12 @@ class ConsentService:
         else:
             e = await self.directory.enterprise(ident)
             if e is not None:
+                index = e.uscc_index
                 fields = {"enterprise:name": e.name, "enterprise:uscc": e.uscc, "enterprise:type": e.type,
                           "enterprise:address": e.address, "enterprise:legal_representative": e.legal_representative}
-        values: dict[str, Any] = {}
-        for item in items:
-            if item.startswith("certificate:"):
-                values[item] = await self.certificate_source(doc, item.split(":", 1)[1], ident, actor)
-            else:
-                values[item] = fields.get(item)
-        return values
+        values: dict[str, Any] = {i: fields.get(i) for i in items if not i.startswith("certificate:")}
+        wanted = [i.split(":", 1)[1] for i in items if i.startswith("certificate:")]
+        if wanted:
+            delivered = await self.certificate_source(doc, wanted, index, actor)
+            values.update({f"certificate:{t}": delivered.get(t) for t in wanted})
+        return {i: values.get(i) for i in items}

@@ -1,8 +1,7 @@
 """HTTP handlers of staff login (password + TOTP) and refresh."""
 from __future__ import annotations
 
-from identity.accounts.models import RefreshIn, TokensOut
-from identity.accounts.views import tokens_out
+from identity.sessions.models import RefreshIn, TokensOut, tokens_out
 from identity.staff.models import StaffLoginIn, StaffLoginOut, StaffOut
 from identity.staff.service import StaffService
 from server.http.base import BaseHandler

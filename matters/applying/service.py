@@ -157,6 +157,13 @@ class ApplyingService:
         number = f"GZ{china_today():%Y%m%d}{await self.store.next_number('application'):06d}"
         state = "draft" if body.get("draft") else "submitted"
         via = applicant.via
+        timeline = [{"state": state, "at": now, "actor": via or {"type": "person", "id": principal.subject},
+                     "comment": f"由{via['name']}代为提交" if via else ""}]
+        instant = self._instant_check(matter, applicant, form, certs) if state == "submitted" else None
+        if instant is not None and not instant["passed"]:
+            failed = [r["name"] for r in instant["results"] if not r["passed"]]
+            timeline.append({"state": "submitted", "at": now, "actor": SYSTEM.as_dict(),
+                             "comment": "未满足秒批条件，转人工审核：" + "；".join(failed)})
         doc = {
             "_id": "a" + secrets.token_hex(12), "number": number, "matter": matter.code, "matter_name": matter.name,
             "department": matter.department, "department_name": matter.department_name,
@@ -165,10 +172,8 @@ class ApplyingService:
                           "person_id": applicant.person_id},
             "form": form, "materials": materials, "state": state, "version": 1, "created_at": now,
             "submitted_at": now if state == "submitted" else None, "accepted_on": None, "paused_days": 0,
-            "paused_since": None, "finished_on": None, "result": None, "supplement": None, "instant_approval": None,
-            "outbox_pending": True, "notified_upto": 0, "updated_at": now, "via": via,
-            "timeline": [{"state": state, "at": now, "actor": via or {"type": "person", "id": principal.subject},
-                          "comment": f"由{via['name']}代为提交" if via else ""}],
+            "paused_since": None, "finished_on": None, "result": None, "supplement": None, "instant_approval": instant,
+            "outbox_pending": True, "notified_upto": 0, "updated_at": now, "via": via, "timeline": timeline,
             **({"parent": parent} if parent else {}),
         }
         await self.store.insert(doc)
@@ -177,27 +182,25 @@ class ApplyingService:
                                 target={"type": "application", "id": doc["_id"]},
                                 details={"matter": matter.code, "number": number,
                                          **({"via": via["name"]} if via else {})})
-        if state == "submitted" and matter.instant_rules:
-            return await self._instant_approval(doc, matter, applicant, values, certs)
+        if instant is not None and instant["passed"]:
+            return await self._approve_at_once(doc, matter, applicant, values)
         await self.lifecycle.notify(doc)
         return doc
 
-    async def _instant_approval(self, app: dict[str, Any], matter: Matter, applicant: Applicant,
-                                values: dict[str, Any], certs: dict[str, Any]) -> dict[str, Any]:
-        """秒批: every rule passes -> accepted, approved and completed now by the system;
-        otherwise the application waits in the queue with the failed rules for the reviewer."""
-        facts = self.sources.rule_facts(applicant, app["form"], certs, china_today())
+    def _instant_check(self, matter: Matter, applicant: Applicant, form: dict[str, Any], certs: dict[str, Any]
+                       ) -> dict[str, Any] | None:
+        """秒批: the catalog's rules over the form and the applicant's verified facts (None: no rules)."""
+        if not matter.instant_rules:
+            return None
+        facts = self.sources.rule_facts(applicant, form, certs, china_today())
         results = [{"name": r["name"], "passed": bool(evaluate(r["rule"], facts))} for r in matter.instant_rules]
-        record = {"passed": all(r["passed"] for r in results), "results": results, "at": now_ms()}
-        if not record["passed"]:
-            failed = [r["name"] for r in results if not r["passed"]]
-            app = await self.lifecycle.note(app, {"state": "submitted", "at": now_ms(), "actor": SYSTEM.as_dict(),
-                                                  "comment": "未满足秒批条件，转人工审核：" + "；".join(failed)},
-                                            {"instant_approval": record})
-            await self.lifecycle.notify(app)
-            return app
-        app = await self.lifecycle.transition(app, "accept", app["version"], SYSTEM, "符合秒批条件，自动受理",
-                                              {"instant_approval": record})
+        return {"passed": all(r["passed"] for r in results), "results": results, "at": now_ms()}
+
+    async def _approve_at_once(self, app: dict[str, Any], matter: Matter, applicant: Applicant,
+                               values: dict[str, Any]) -> dict[str, Any]:
+        """Every rule passed: accepted, approved (the result certificate issued) and completed now by the
+        system. (Had any failed, the application waits in the queue with the failed rules for the reviewer.)"""
+        app = await self.lifecycle.transition(app, "accept", app["version"], SYSTEM, "符合秒批条件，自动受理")
         result = await self.results.issue(app, matter, applicant, values)
         app = await self.lifecycle.transition(app, "approve", app["version"], SYSTEM, "秒批：规则全部满足，自动批准",
                                               {"result": result})

@@ -16,6 +16,7 @@ import pydantic_core
 import tornado.web
 from pydantic import BaseModel, ValidationError
 
+from server import audit
 from server.errors import AppError, FieldError, InvalidInput, PayloadTooLarge, Unauthenticated, UnsupportedMediaType
 from server.http import problem
 from server.principal import Caller, Principal, require_level
@@ -86,6 +87,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def prepare(self) -> None:
         self.application.inflight += 1
         self._counted = True
+        audit.begin_request()
         self._body_chunks: list[bytes] = []
         self._body_size = 0
         limit = self.body_limit()

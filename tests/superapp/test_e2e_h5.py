@@ -24,7 +24,7 @@ import pytest
 from tests.support import (Backends, bearer, issuer_client, issuer_token, new_enterprise, new_resident, start_app,
                            stop_app)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 E2E = ROOT / "h5" / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

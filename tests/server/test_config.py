@@ -12,7 +12,7 @@ import pytest
 from server.config import ConfigError, load_settings
 from tests.support import production_env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROD_OK = {
     **production_env("/run/secrets/jwt-es256.pem", "/run/secrets/codes-es256.pem"),
     "MONGODB_URI": "mongodb://db.internal:27017/?replicaSet=rs0",

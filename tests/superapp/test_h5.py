@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.support import assert_problem
 
-DIST = Path(__file__).resolve().parent.parent / "h5" / "dist"
+DIST = Path(__file__).resolve().parents[2] / "h5" / "dist"
 
 
 async def test_index_and_history_routes(app):

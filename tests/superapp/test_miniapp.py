@@ -16,7 +16,7 @@ import jwt
 
 from tests.support import bearer, issuer_client, issuer_token, new_resident, wechat_login
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MINIAPP = ROOT / "miniapp"
 ID_CARD = "11100000000013338W001"
 

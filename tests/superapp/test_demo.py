@@ -13,7 +13,7 @@ from superapp.demo import load_demo, read_demo
 from superapp.launcher import Runner
 from tests.support import Api, make_settings, production_env, write_ec_key
 
-DEMO = Path(__file__).resolve().parent.parent / "config" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "config" / "demo"
 
 
 async def test_loading_twice_adds_nothing(app):

@@ -17,7 +17,7 @@ from tests.support import (bearer, issuer_client, issuer_token, new_resident, ra
                            upload_pdf,
                            wechat_login)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HPF = "440100-GJJ-0011"
 
 

@@ -14,9 +14,9 @@ from server.config import ConfigError
 from matters.catalog import load_matters
 from matters.rules import evaluate
 from tests.support import bearer, issuer_client, issuer_token
-from tests.test_matters import apply, resident_with_id_card, upload
+from tests.matters.test_matters import apply, resident_with_id_card, upload
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HPF = "440100-GJJ-0011"
 RESIDENCE = "440100-GA-0012"
 PROPERTY = "11100000MB1967002C001"

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from tests.support import assert_problem, bearer, issuer_client, issuer_token, kiosk_token, staff_token, demo_staff
-from tests.test_codes import get_code, scan
-from tests.test_matters import ID_CARD, apply, resident_with_id_card, upload
+from tests.identity.test_codes import get_code, scan
+from tests.matters.test_matters import ID_CARD, apply, resident_with_id_card, upload
 
 VACCINE = "440100-WJ-0008"  # 新生儿预防接种证办理: the birth certificate is the only material
 BIRTH = "11100000000019297M001"

@@ -4,7 +4,7 @@ ratings collected at a kiosk, and the listed bad inputs."""
 from __future__ import annotations
 
 from tests.support import (assert_problem, bearer, demo_staff, kiosk_token, staff_token)
-from tests.test_matters import apply, resident_with_id_card, upload
+from tests.matters.test_matters import apply, resident_with_id_card, upload
 
 HPF = "440100-GJJ-0011"
 

@@ -23,7 +23,7 @@ from server.http.routing import operation, route
 from tests.support import Api, make_settings
 from superapp.launcher import Runner
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Launched:
