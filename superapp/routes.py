@@ -56,6 +56,5 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
 
 def make_app(ctx: AppContext, extra_routes: list[URLSpec] | None = None) -> PlatformApp:
     # The H5 app comes last: any path no API route claims is the front end's.
-    api = [*api_routes(ctx), *(extra_routes or [])]
-    return PlatformApp(api, [*api, *h5.routes(ctx.settings.path("h5/dist"))], ctx.settings.http, ctx.settings.log,
-                       ctx.authenticator, hsts=not ctx.settings.is_dev)
+    routes = [*api_routes(ctx), *(extra_routes or []), *h5.routes(ctx.settings.path("h5/dist"))]
+    return PlatformApp(routes, ctx.settings.http, ctx.settings.log, ctx.authenticator, hsts=not ctx.settings.is_dev)

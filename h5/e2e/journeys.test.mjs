@@ -1,5 +1,5 @@
 // Journeys 1-4 of PRODUCT.md through the H5 screens, in Debian's Chromium driven by
-// playwright-core. Started by tests/test_e2e_h5.py, which runs the app on the embedded
+// playwright-core. Started by tests/superapp/test_e2e_h5.py, which runs the app on the embedded
 // servers and writes the world (registries, pre-issued certificates) to $E2E_WORLD.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'

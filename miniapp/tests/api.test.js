@@ -1,7 +1,7 @@
 /**
  * @jest-environment node
  */
-// The shared API client against the real backend (started by tests/test_miniapp.py on the
+// The shared API client against the real backend (started by tests/superapp/test_miniapp.py on the
 // embedded servers): WeChat login and phone binding, error mapping, token refresh with
 // rotation, and a create retried with the same Idempotency-Key after a lost response.
 const fs = require('fs')

@@ -1,4 +1,4 @@
-// Pages against the real backend (tests/test_miniapp.py started it): the home page with the
+// Pages against the real backend (tests/superapp/test_miniapp.py started it): the home page with the
 // person code, the wallet, and a pre-filled application with 免证办, an upload picked with
 // wx.chooseMedia and the subscribe-message request before submitting.
 const fs = require('fs')

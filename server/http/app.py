@@ -27,13 +27,12 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 class PlatformApp(tornado.web.Application):
-    """``api_routes`` are the documented ones (OpenAPI); ``routes`` may add undocumented
-    ones after them (the H5 app's catch-all)."""
+    """Every route, tried in order, is also described in ``/openapi.json``."""
 
-    def __init__(self, api_routes: list[URLSpec], routes: list[URLSpec], http: HttpConfig, log: LogConfig,
-                 authenticator: Authenticator, hsts: bool, **settings: Any):
+    def __init__(self, routes: list[URLSpec], http: HttpConfig, log: LogConfig, authenticator: Authenticator,
+                 hsts: bool, **settings: Any):
         self.inflight = 0
-        self.api_routes = api_routes
+        self.api_routes = routes
         self.http_config = http
         self.log_config = log
         self.authenticator = authenticator
