@@ -35,6 +35,10 @@ class ItemCatalog:
     def add_certificate_type(self, type_code: str, ordinal: int, label: str) -> None:
         self._by_name[f"certificate:{type_code}"] = (CERTIFICATE_BASE + ordinal, label)
 
+    def names(self, subject_type: str | None = None) -> list[str]:
+        """Every item (or those that apply to a person's or an enterprise's code)."""
+        return [n for n in self._by_name if subject_type is None or self.applies_to(n, subject_type)]
+
     def known(self, name: str) -> bool:
         return name in self._by_name
 

@@ -4,10 +4,13 @@ step is a 409 naming the current state and two staff acting at once leave one wi
 one 409. Deadlines count working days from acceptance; the clock stops while a
 supplement is awaited.
 
-The application's timeline is also its notification outbox: a change appends to the
-timeline and raises ``outbox_pending`` in the same (version-guarded) update; right after,
-each new entry becomes one notification, and a worker's sweep finishes the outbox of any
-application whose process died in between (:meth:`Lifecycle.flush_outbox`).
+The application's timeline is also its outbox: a change appends to the timeline and raises
+``outbox_pending`` in the same (version-guarded) update; right after, each new entry becomes
+one entry of the applicant's audit trail and one notification (:meth:`Lifecycle.flush`), and
+a worker's sweep finishes the outbox of any application whose request stopped in between —
+a crash, a MongoDB that stalled (:meth:`Lifecycle.flush_outbox`). Audit entries carry the
+timeline index as their event, so a second flush adds none twice: a change is never left
+without its audit entry, however the request ended.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from typing import Any
 from matters.catalog import MatterCatalog
 from matters.storage import ApplicationStore
 from notifications.service import Notifications
-from server.audit import Actor, AuditTrail
+from server.audit import Actor, AuditTrail, Entry
 from server.calendar import add_working_days, working_days_between
 from server.clock import now_ms
 from server.errors import Conflict, NotFound
@@ -119,38 +122,49 @@ class Lifecycle:
                                extra={"state": current["state"], "version": current["version"]})
             raise Conflict(f"申请当前状态为“{STATE_NAMES.get(current['state'], current['state'])}”，不能进行此操作",
                            code="illegal_transition", extra={"state": current["state"]})
-        await self.audit.record(holder_chain(app["applicant_key"]), actor, f"application.{to}",
-                                target={"type": "application", "id": app["_id"]},
-                                details={"number": app["number"], "comment": comment})
-        await self.notify(updated)
+        await self.flush(updated)
         return updated
 
     # -- the outbox ----------------------------------------------------------------------------
 
-    async def notify(self, app: dict[str, Any]) -> None:
-        """Turn the timeline entries not yet notified into notifications (idempotent). A failure
-        here leaves ``outbox_pending`` set: the sweep finishes it; the state change stands."""
+    async def flush(self, app: dict[str, Any], rerun: bool = False) -> None:
+        """The timeline entries not yet processed become audit entries and notifications. Never
+        raises: what fails stays pending (``outbox_pending``) for the sweep; the change stands."""
         try:
-            await self._enqueue(app)
+            await self._flush(app, rerun)
         except Exception:  # noqa: BLE001
             log.warning("outbox of %s left for the sweep", app["_id"], exc_info=True)
 
-    async def _enqueue(self, app: dict[str, Any]) -> int:
+    async def _flush(self, app: dict[str, Any], rerun: bool) -> int:
         start = app.get("notified_upto", 0)
-        requests = [{
+        entries = [(i, e) for i, e in enumerate(app["timeline"]) if i >= start]
+        chain = holder_chain(app["applicant_key"])
+        events = {i: f"application:{app['_id']}:{i}" for i, _ in entries}
+        done = await self.audit.recorded_events(chain, list(events.values())) if rerun else set()
+        audit = [Entry(Actor(e["actor"]["type"], e["actor"]["id"]), f"application.{e.get('event') or e['state']}",
+                       {"type": "application", "id": app["_id"]}, details=self._audit_details(app, i, e),
+                       at=e["at"], event=events[i]) for i, e in entries if events[i] not in done]
+        if audit:
+            await self.audit.record_many(chain, audit)
+        added = await self.notifications.enqueue([{
             "_id": f"{app['_id']}:{i}", "application_id": app["_id"], "number": app["number"],
             "person_id": app["applicant"]["person_id"], "department": app["department"],
-            "title": app["matter_name"], "state": entry["state"],
-            "state_name": STATE_NAMES.get(entry["state"], entry["state"]), "comment": entry.get("comment", ""),
-            "at": entry["at"], "page": f"pages/applications/detail?id={app['_id']}",
-        } for i, entry in enumerate(app["timeline"]) if i >= start]
-        added = await self.notifications.enqueue(requests)
+            "title": app["matter_name"], "state": e["state"], "state_name": STATE_NAMES.get(e["state"], e["state"]),
+            "comment": e.get("comment", ""), "at": e["at"], "page": f"pages/applications/detail?id={app['_id']}",
+        } for i, e in entries])
         await self.store.mark_notified(app["_id"], app["version"], len(app["timeline"]))
         return added
 
-    async def flush_outbox(self) -> int:
-        """Worker job: finish the outbox of applications whose notifications were not created (a crash)."""
+    @staticmethod
+    def _audit_details(app: dict[str, Any], index: int, entry: dict[str, Any]) -> dict[str, Any]:
+        if index == 0:
+            via = app.get("via")
+            return {"matter": app["matter"], "number": app["number"], **({"via": via["name"]} if via else {})}
+        return {"number": app["number"], "comment": entry.get("comment", "")}
+
+    async def flush_outbox(self, older_than_ms: int = 5_000) -> int:
+        """Worker job: finish the outbox of applications whose request stopped half-way."""
         n = 0
-        for app in await self.store.outbox_pending(older_than=now_ms() - 5_000):
-            n += await self._enqueue(app)
+        for app in await self.store.outbox_pending(older_than=now_ms() - older_than_ms):
+            n += await self._flush(app, rerun=True)
         return n

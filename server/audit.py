@@ -57,6 +57,29 @@ def entry_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(entry)).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One entry to append (its place in the chain is given when it is written)."""
+
+    actor: Actor
+    action: str
+    target: dict[str, str] | None = None
+    channel: str = ""
+    ip: str = ""
+    details: dict[str, Any] | None = None
+    at: int | None = None
+    event: str | None = None
+
+    def entry(self, chain: str, seq: int, prev_hash: str) -> dict[str, Any]:
+        e = {"chain": chain, "seq": seq, "prev_hash": prev_hash, "at": self.at or now_ms(),
+             "actor": self.actor.as_dict(), "action": self.action, "target": self.target or {},
+             "channel": self.channel, "ip": self.ip, "details": self.details or {}}
+        if self.event is not None:
+            e["event"] = self.event
+        e["hash"] = entry_hash(e)
+        return e
+
+
 class AuditTrail:
     def __init__(self, store: AuditStore):
         self.store = store
@@ -71,34 +94,50 @@ class AuditTrail:
         channel: str = "",
         ip: str = "",
         details: dict[str, Any] | None = None,
+        at: int | None = None,
+        event: str | None = None,
     ) -> dict[str, Any]:
+        """Append one entry to ``chain``. ``event``, when given, names what the entry records
+        (e.g. ``application:<id>:<timeline index>``), so an outbox can tell it was written."""
+        return (await self.record_many(chain, [Entry(actor, action, target, channel, ip, details, at, event)]))[0]
+
+    async def record_many(self, chain: str, items: list["Entry"]) -> list[dict[str, Any]]:
+        """Append entries in order: one read of the chain's head (none if this request wrote
+        it last), one insert, one move of the head."""
         heads = _written_heads.get()
         known = heads.get(chain) if heads is not None else None
+        written: list[dict[str, Any]] = []
+        pending = list(items)
         for _ in range(50):
+            if not pending:
+                return written
             if known is not None:
                 last: dict[str, Any] | None = {"seq": known[0], "hash": known[1]}
                 known = None
             else:
                 last = await self.store.last(chain)
-            entry = {
-                "chain": chain,
-                "seq": (last["seq"] + 1) if last else 1,
-                "prev_hash": last["hash"] if last else GENESIS,
-                "at": now_ms(),
-                "actor": actor.as_dict(),
-                "action": action,
-                "target": target or {},
-                "channel": channel,
-                "ip": ip,
-                "details": details or {},
-            }
-            entry["hash"] = entry_hash(entry)
-            if await self.store.append(entry):
-                await self.store.advance_head(chain, entry["seq"], entry["hash"])
+            seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
+            batch = []
+            for item in pending:
+                seq += 1
+                entry = item.entry(chain, seq, prev)
+                prev = entry["hash"]
+                batch.append(entry)
+            n = await self.store.append_many(batch)  # in order; stops at a (chain, seq) taken meanwhile
+            if n:
+                written += batch[:n]
+                pending = pending[n:]
+                await self.store.advance_head(chain, written[-1]["seq"], written[-1]["hash"])
                 if heads is not None:
-                    heads[chain] = (entry["seq"], entry["hash"])
-                return entry
+                    heads[chain] = (written[-1]["seq"], written[-1]["hash"])
+                if not pending:
+                    return written
+                known = (written[-1]["seq"], written[-1]["hash"])
         raise RuntimeError(f"audit chain {chain} is too contended")
+
+    async def recorded_events(self, chain: str, events: list[str]) -> set[str]:
+        """Which of these events have an entry on the chain already."""
+        return await self.store.events_in(chain, events)
 
     async def read(self, chain: str, limit: int = 50, before_seq: int | None = None) -> list[dict[str, Any]]:
         return await self.store.entries(chain, newest_first=True, limit=limit, before_seq=before_seq)

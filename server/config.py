@@ -53,7 +53,9 @@ class HttpConfig(_Section):
     xheaders: bool = False
     cors_origins: list[str] = []
     shutdown_grace_seconds: float = Field(10.0, ge=0, le=600)
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Where people reach the app (share links, QR codes on certificates). Empty: in dev, the
+    # address the app listens on; production must set it.
+    public_base_url: str = Field("", pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -71,6 +73,9 @@ class MongoConfig(_Section):
     write_concern_w: int | str = "majority"
     write_concern_journal: bool = True
     server_selection_timeout_ms: int = Field(5000, ge=100, le=120_000)
+    # Longest any one operation may take (PyMongo's timeoutMS): a request that needs a stalled
+    # MongoDB ends after this with 503 mongodb_unavailable instead of hanging.
+    timeout_ms: int = Field(2500, ge=100, le=120_000)
 
     @field_validator("uri")
     @classmethod
@@ -90,6 +95,8 @@ class MongoConfig(_Section):
 class RedisConfig(_Section):
     url: str = ""
     key_prefix: str = Field("sa:", max_length=32)
+    # Longest one command may wait for its reply: a stalled Redis is a 503 redis_unavailable.
+    timeout_seconds: float = Field(2.0, ge=0.1, le=60)
 
     @field_validator("url")
     @classmethod
@@ -142,6 +149,9 @@ class CodesConfig(_Section):
     leeway_seconds: int = Field(5, ge=0, le=60)
     short_codes: bool = True
     consent_ttl_seconds: int = Field(300, ge=30, le=3600)
+    # Unknown short codes a device (or all devices of one hall) may try in a minute before
+    # every short code it types is refused for a minute (429): 8 digits are guessable.
+    short_code_misses_per_minute: int = Field(10, ge=1, le=10_000)
     signing_key_files: list[str] = Field(min_length=1)
     device_assertion_audience: str = Field("superapp-device-token", min_length=1)
 
@@ -154,6 +164,8 @@ class CodesConfig(_Section):
 class WalletConfig(_Section):
     font_path: str = ""
     catalog_file: str = "config/catalog/certificate_types.json"
+    # Unknown share tokens one address may try in a minute (亮证 links are verified without login).
+    share_misses_per_minute: int = Field(20, ge=1, le=10_000)
 
 
 class MattersConfig(_Section):
@@ -395,5 +407,7 @@ def check_production(s: Settings) -> None:
         raise ConfigError("registry.provider", "production needs provider = \"http\" with registry.url")
     if s.dev.endpoints:
         raise ConfigError("dev.endpoints", "dev endpoints must be off in production")
+    if not s.http.public_base_url:
+        raise ConfigError("http.public_base_url", "production needs the public address, e.g. https://app.example.gov.cn")
     if s.dev.load_demo_data:
         raise ConfigError("dev.load_demo_data", "demo data must not be loaded in production")

@@ -79,9 +79,10 @@ class EmbeddedServer:
             pass
         return True
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, timeout: float = 30.0, port: int | None = None) -> None:
+        """Start on a free port (or ``port``, e.g. to restart where clients expect it)."""
         (self.root / "log").mkdir(parents=True, exist_ok=True)
-        self.port = free_port(self.host)
+        self.port = port or free_port(self.host)
         argv = self.argv()
         log.info("starting %s on %s:%s", self.name, self.host, self.port)
         with open(self.log_path, "ab") as logf:

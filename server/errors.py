@@ -114,3 +114,9 @@ class Unavailable(AppError):
     kind = "unavailable"
     default_code = "service_unavailable"
     default_title = "服务暂时不可用"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None, **kw: Any):
+        if retry_after is not None:
+            kw["headers"] = {**kw.get("headers", {}), "Retry-After": str(max(1, int(retry_after)))}
+            kw["extra"] = {**kw.get("extra", {}), "retry_after": max(1, int(retry_after))}
+        super().__init__(detail, **kw)

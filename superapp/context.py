@@ -35,13 +35,21 @@ from identity.enterprises.service import EnterpriseService
 from identity.enterprises.storage import EnterpriseStore
 from identity.facade import Directory
 from identity.items import ItemCatalog
-from identity.registry import DevEnterpriseRegistry, EnterpriseRegistry, HttpEnterpriseRegistry
+from identity.registry import (
+    DevEnterpriseRegistry,
+    EnterpriseRegistry,
+    HttpEnterpriseRegistry,
+)
 from identity.sessions.service import Sessions
 from identity.sessions.storage import RefreshTokenStore, SessionState
 from identity.sessions.tokens import AccessTokens, load_signing_keys
 from identity.staff.service import StaffService
 from identity.staff.storage import StaffStore
-from identity.verification import DevRegistryProvider, HttpVerificationProvider, VerificationProvider
+from identity.verification import (
+    DevRegistryProvider,
+    HttpVerificationProvider,
+    VerificationProvider,
+)
 from matters.applicant import Sources
 from matters.applying.service import ApplyingService
 from matters.bundles.service import BundleService, load_bundles
@@ -93,8 +101,8 @@ class Clients:
     def make(cls, settings: Settings, mongo_uri: str, redis_url: str) -> "Clients":
         s = settings
         mongo = mongo_storage.make_client(s, mongo_uri)
-        return cls(s, mongo, mongo_storage.database(mongo, s), redis_storage.make_client(redis_url),
-                   FastRedis(redis_url), redis_storage.Keys(s.redis.key_prefix),
+        return cls(s, mongo, mongo_storage.database(mongo, s), redis_storage.make_client(redis_url, s.redis.timeout_seconds),
+                   FastRedis(redis_url, s.redis.timeout_seconds), redis_storage.Keys(s.redis.key_prefix),
                    PiiCipher(s.security.key_bytes("pii_encryption_key"), s.security.key_bytes("blind_index_key")),
                    ThreadPoolExecutor(max_workers=8, thread_name_prefix="superapp-sync"), redis_url)
 
@@ -204,7 +212,8 @@ def hosted_issuer_keys(settings: Settings, demo: "DemoData | None") -> dict[str,
     return keys
 
 
-async def build_context(c: Clients, wechat_base_url: str, demo: "DemoData | None" = None) -> AppContext:
+async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
+                        demo: "DemoData | None" = None) -> AppContext:
     """Every service, once. The storage must be reachable (hosted issuer keys are looked up)."""
     s, db, redis, keys, pii = c.settings, c.db, c.redis, c.keys, c.pii
     audit = AuditTrail(AuditStore(db))
@@ -242,15 +251,15 @@ async def build_context(c: Clients, wechat_base_url: str, demo: "DemoData | None
     catalog.register_items(items)
     consent_store = ConsentStore(db)
     code_store = CodeStore(redis, keys, db, c.fast_redis)
-    codes = CodeService(code_keys, code_store, directory, enterprises, items, audit, s.codes,
+    codes = CodeService(code_keys, code_store, directory, enterprises, items, audit, limits, s.codes,
                         purposes=consent_store.purposes_of)
 
     # -- wallet ---------------------------------------------------------------------------------
     certificate_store = CertificateStore(db, redis, keys)
     certificates = Certificates(certificate_store, IssuerRegistry(certificate_store), directory, pii)
     issuing = IssuingService(certificate_store, certificates, catalog, sessions, limits, idempotency, audit, pii)
-    wallet = HoldingService(HoldingStore(db), certificate_store, certificates, catalog, directory, audit,
-                            s.http.public_base_url, s.wallet.font_path)
+    wallet = HoldingService(HoldingStore(db), certificate_store, certificates, catalog, directory, audit, limits,
+                            s.wallet.share_misses_per_minute, public_base_url, s.wallet.font_path)
     consents = ConsentService(consent_store, codes, directory, items, audit, events, s.codes,
                               certificate_source=wallet.deliver_for_consent)
 

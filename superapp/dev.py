@@ -31,7 +31,7 @@ class OutboxOut(BaseModel):
 
 
 class OutboxQuery(BaseModel):
-    phone: str = Field(min_length=11, max_length=11)
+    phone: str = Field(min_length=11, max_length=11, json_schema_extra={"pattern": r"^1[3-9][0-9]{9}$"})
 
 
 class DemoResidentOut(BaseModel):

@@ -12,7 +12,13 @@ import tornado.netutil
 from tornado.web import URLSpec
 
 from server.config import ConfigError, Settings
-from server.embedded import DataDirLock, EmbeddedMongo, EmbeddedRedis, EmbeddedServer, EmbeddedStartError
+from server.embedded import (
+    DataDirLock,
+    EmbeddedMongo,
+    EmbeddedRedis,
+    EmbeddedServer,
+    EmbeddedStartError,
+)
 from server.http.app import PlatformApp
 from server.jobs import PeriodicJob
 from server.storage import mongo as mongo_storage
@@ -48,6 +54,7 @@ class Runner:
     _jobs: list[PeriodicJob] = field(default_factory=list)
     _embedded: list[EmbeddedServer] = field(default_factory=list)
     _lock: DataDirLock | None = None
+    _sockets: list = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -108,7 +115,17 @@ class Runner:
             if found:
                 raise ConfigError("dev.demo_dir", "public demo keys are registered in production: " + ", ".join(found))
 
-        self.ctx = ctx = await build_context(clients, self.wechat_url, demo)
+        sockets = []
+        if s.serves_http:
+            # Bound first: the public address (share links) follows the port in dev, even port 0.
+            try:
+                sockets = tornado.netutil.bind_sockets(s.http.port, s.http.host, family=socket.AF_INET)
+            except OSError as e:
+                raise ConfigError("http.port", f"cannot listen on {s.http.host}:{s.http.port}: {e.strerror}") from None
+            self._sockets = sockets
+            self.port = sockets[0].getsockname()[1]
+        public = s.http.public_base_url or self.url
+        self.ctx = ctx = await build_context(clients, self.wechat_url, public, demo)
         await ctx.devices.sync_cache()
         if s.runs_workers:
             await ctx.recorder.start()
@@ -130,16 +147,15 @@ class Runner:
             max_body_size=max(s.http.max_body_bytes, 64 * 1024 * 1024),
             idle_connection_timeout=60,
         )
-        try:
-            sockets = tornado.netutil.bind_sockets(s.http.port, s.http.host, family=socket.AF_INET)
-        except OSError as e:
-            raise ConfigError("http.port", f"cannot listen on {s.http.host}:{s.http.port}: {e.strerror}") from None
         self.server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
+        self._sockets = []
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish (bounded), close clients, stop children."""
         grace = self.settings.http.shutdown_grace_seconds
+        for sock in self._sockets:  # bound, but start-up failed before serving
+            sock.close()
+        self._sockets = []
         if self.server is not None:
             self.server.stop()
             if self.ctx is not None:

@@ -57,4 +57,7 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
 def make_app(ctx: AppContext, extra_routes: list[URLSpec] | None = None) -> PlatformApp:
     # The H5 app comes last: any path no API route claims is the front end's.
     routes = [*api_routes(ctx), *(extra_routes or []), *h5.routes(ctx.settings.path("h5/dist"))]
-    return PlatformApp(routes, ctx.settings.http, ctx.settings.log, ctx.authenticator, hsts=not ctx.settings.is_dev)
+    enums = {"person-items": ctx.items.names("person"), "enterprise-items": ctx.items.names("enterprise"),
+             "consent-items": ctx.items.names()}
+    return PlatformApp(routes, ctx.settings.http, ctx.settings.log, ctx.authenticator, hsts=not ctx.settings.is_dev,
+                       openapi_enums=enums)

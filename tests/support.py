@@ -161,6 +161,7 @@ def production_env(key_file: str, code_key_file: str) -> dict[str, str]:
         "SUPERAPP_VERIFICATION__URL": "http://127.0.0.1:9/verify",
         "SUPERAPP_REGISTRY__PROVIDER": "http",
         "SUPERAPP_REGISTRY__URL": "http://127.0.0.1:9/registry",
+        "SUPERAPP_HTTP__PUBLIC_BASE_URL": "https://app.example.gov.cn",
     }
 
 

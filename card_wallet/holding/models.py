@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from server.models import MAX_SAFE_INT
+from server.models import Line
 from server.models import Input as _In
 
 Status = Literal["valid", "expiring", "expired", "suspended", "revoked", "superseded"]
@@ -57,11 +59,11 @@ class RevealQuery(BaseModel):
 
 
 class ImageQuery(BaseModel):
-    purpose: str = Field(min_length=2, max_length=50, description="用途，将印在水印上，如“办理居住证”")
+    purpose: Line = Field(min_length=2, max_length=50, description="用途，将印在水印上，如“办理居住证”")
 
 
 class ShareIn(_In):
-    purpose: str = Field(min_length=2, max_length=200)
+    purpose: Line = Field(min_length=2, max_length=200)
     fields: list[str] = Field(min_length=1, max_length=30, description="出示哪些字段（其余不披露）")
     ttl: int = Field(300, ge=30, le=600, description="有效秒数，最长 10 分钟")
 
@@ -95,7 +97,7 @@ class ShareView(BaseModel):
 
 class UsageQuery(BaseModel):
     limit: int = Field(50, ge=1, le=200)
-    before: int | None = Field(None, ge=0)
+    before: int | None = Field(None, ge=0, le=MAX_SAFE_INT, description="只看早于此时间（毫秒）的记录，用于翻页")
 
 
 class UsageItem(BaseModel):

@@ -16,16 +16,38 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from card_wallet.catalog import Catalog
-from card_wallet.certificates import CHINA, EXPIRING_DAYS, Certificates, status_of, today
+from card_wallet.certificates import (
+    CHINA,
+    EXPIRING_DAYS,
+    Certificates,
+    status_of,
+    today,
+)
 from card_wallet.holding.storage import HoldingStore
 from card_wallet.issuing.storage import CertificateStore
 from card_wallet.render import render_certificate
 from identity.facade import Directory
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms
-from server.errors import Conflict, FieldError, Gone, InvalidInput, NotFound, PermissionDenied
+from server.errors import (
+    Conflict,
+    FieldError,
+    Gone,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
 from server.masking import mask_id_number
-from server.principal import Principal, enterprise_chain, holder_chain, person_chain, require_level, require_scope
+from server.principal import (
+    Principal,
+    enterprise_chain,
+    holder_chain,
+    person_chain,
+    require_level,
+    require_scope,
+)
+from server.storage.limits import Limits
 
 MAX_SHARE_TTL = 600
 
@@ -57,8 +79,11 @@ class Holder:
 
 class HoldingService:
     def __init__(self, store: HoldingStore, certs: CertificateStore, certificates: Certificates, catalog: Catalog,
-                 directory: Directory, audit: AuditTrail, public_base_url: str, font_path: str = ""):
+                 directory: Directory, audit: AuditTrail, limits: Limits, share_misses_per_minute: int,
+                 public_base_url: str, font_path: str = ""):
         self.store = store
+        self.limits = limits
+        self.share_misses_per_minute = share_misses_per_minute
         self.certs = certs
         self.certificates = certificates
         self.catalog = catalog
@@ -182,10 +207,15 @@ class HoldingService:
     def verify_url(self, token: str) -> str:
         return f"{self.public_base_url}/api/v1/verify/shares/{token}"
 
-    async def _live_share(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(share, certificate) of an unexpired share token."""
+    async def _live_share(self, token: str, ip: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(share, certificate) of an unexpired share token. Tokens are verified without login,
+        so an address that keeps presenting unknown ones is slowed down."""
+        wait = await self.limits.over("share-miss", [ip], self.share_misses_per_minute)
+        if wait:
+            raise RateLimited(f"核验过于频繁，请 {wait} 秒后再试", code="share_attempts_exceeded", retry_after=wait)
         share = await self.store.share(hashlib.sha256(token.encode()).hexdigest())
         if share is None:
+            await self.limits.add_windows("share-miss", [ip], 60)
             raise NotFound("未找到该亮证码", code="share_not_found")
         if share["expires_at"] <= now_ms():
             raise Gone("亮证码已过期，请让持证人重新出示", code="share_expired")
@@ -195,7 +225,7 @@ class HoldingService:
         return share, cert
 
     async def view_share(self, token: str, viewer: dict[str, str], ip: str) -> dict[str, Any]:
-        share, cert = await self._live_share(token)
+        share, cert = await self._live_share(token, ip)
         current = cert
         if cert["status"] == "superseded":  # shown before an update: report the current version's status
             current = await self.certs.current_by_base(cert["base"]) or cert
@@ -250,9 +280,9 @@ class HoldingService:
                         purpose, ip)
         return png
 
-    async def share_image(self, token: str) -> bytes:
+    async def share_image(self, token: str, ip: str) -> bytes:
         """The disclosed fields of a share (e.g. a certificate given to a kiosk) as an image."""
-        share, cert = await self._live_share(token)
+        share, cert = await self._live_share(token, ip)
         issuer = await self.certificates.registry.issuer(cert["issuer"])
         return self._render(cert, self.certificates.content(cert), issuer["name"] if issuer else cert["issuer"], share["fields"],
                             False, share["purpose"], token)

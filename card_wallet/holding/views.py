@@ -1,8 +1,21 @@
 """HTTP handlers of the holder's wallet, sharing (亮证) and verifying a share."""
 from __future__ import annotations
 
-from card_wallet.holding.models import (ImageQuery, Reminder, ReminderList, RevealQuery, ShareIn, ShareOut, ShareView,
-                                        UsageItem, UsageList, UsageQuery, WalletDetail, WalletItem, WalletList)
+from card_wallet.holding.models import (
+    ImageQuery,
+    Reminder,
+    ReminderList,
+    RevealQuery,
+    ShareIn,
+    ShareOut,
+    ShareView,
+    UsageItem,
+    UsageList,
+    UsageQuery,
+    WalletDetail,
+    WalletItem,
+    WalletList,
+)
 from card_wallet.holding.service import HoldingService
 from card_wallet.issuing.views import CERT_ID
 from server.clock import to_datetime
@@ -67,7 +80,7 @@ class RemindersHandler(_Base):
 
 class VerifyShareHandler(_Base):
     @operation("核验亮证码：只返回持证人选择出示的字段，附签名、发证机关与当前状态（无需登录）", tags=VERIFY,
-               response=ShareView, errors=(404, 410))
+               response=ShareView, errors=(404, 410, 429))
     async def get(self, token: str) -> ShareView:
         viewer = await self.optional_viewer()
         r = await self.wallet.view_share(token, viewer, self.client_ip)
@@ -85,9 +98,9 @@ class VerifyShareHandler(_Base):
 
 class ShareImageHandler(_Base):
     @operation("亮证码对应的证照图片（仅所出示的字段，带用途水印）", tags=VERIFY, content_type="image/png",
-               errors=(404, 410))
+               errors=(404, 410, 429))
     async def get(self, token: str) -> None:
-        png = await self.wallet.share_image(token)
+        png = await self.wallet.share_image(token, self.client_ip)
         self.set_header("Content-Type", "image/png")
         self.finish(png)
 

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.models import Input as _In
+from server.models import Line
 
 
 class CertificateTypeOut(BaseModel):
@@ -49,8 +50,8 @@ class IssueOut(BaseModel):
 
 class IssuerIn(_In):
     code: str = Field(min_length=18, max_length=18, description="发证机关统一社会信用代码")
-    name: str = Field(min_length=2, max_length=60)
-    department: str = Field(min_length=2, max_length=40)
+    name: Line = Field(min_length=2, max_length=60)
+    department: Line = Field(min_length=2, max_length=40)
     allowed_types: list[str] = Field(min_length=1, max_length=50)
     public_key_pem: str = Field(min_length=100, max_length=2000)
 

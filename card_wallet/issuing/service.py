@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -30,7 +30,15 @@ from identity.uscc import InvalidUscc, parse_uscc
 from server.assertions import verify_assertion
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms
-from server.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, Unauthenticated, Unprocessable
+from server.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    Unprocessable,
+)
 from server.idempotency import Idempotency, Vocabulary
 from server.keys import ec_public_jwk, thumbprint
 from server.pii import PiiCipher
@@ -150,8 +158,14 @@ class IssuingService:
             raise PermissionDenied("发证机关未登记或已停用", code="issuer_inactive")
         return issuer
 
-    async def _idempotent(self, issuer: str, request_id: str, body: dict[str, Any], work) -> dict[str, Any]:  # noqa: ANN001
-        response, _ = await self.idempotency.run(f"issuer:{issuer}", request_id, body, work, REQUEST_ID)
+    async def _idempotent(self, issuer: str, request_id: str, body: dict[str, Any],
+                          work: Callable[[bool], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """``work(rerun)``: on a rerun (an earlier attempt stopped half-way) what is already
+        done is recognised and finished, not refused."""
+        async def run(_reserved: str, rerun: bool) -> dict[str, Any]:
+            return await work(rerun)
+
+        response, _ = await self.idempotency.run(f"issuer:{issuer}", request_id, body, run, REQUEST_ID)
         return response
 
     async def _check_content(self, issuer: dict[str, Any], body: dict[str, Any], version: int,
@@ -237,30 +251,38 @@ class IssuingService:
                 "kid": body["kid"], "signature": body["signature"], "valid_from": content["valid_from"],
                 "valid_until": content.get("valid_until"), "status": "active", "issued_at": now, "updated_at": now}
 
-    async def _record_issuer_action(self, issuer: str, action: str, cert: dict[str, Any], holder_ident: str | None,
+    async def _record_issuer_action(self, issuer: str, action: str, cert: dict[str, Any], rerun: bool,
                                     **details: Any) -> None:
+        """On the issuer's chain and the holder's (if registered); once, also when rerun."""
         actor = Actor("issuer", issuer)
         target = {"type": "certificate", "id": cert["_id"]}
-        await self.audit.record(f"issuer:{issuer}", actor, action, target=target, channel="issuer", details=details)
-        if holder_ident is not None:
-            holder = await self.certificates.holder_key(cert)
-            if holder:
-                chain = holder_chain(holder)
-                await self.audit.record(chain, actor, action, target=target, channel="issuer",
-                                        details={"type": cert["type"], **details})
+        event = f"certificate:{cert['_id']}:{action}"
+        chains = [(f"issuer:{issuer}", details)]
+        holder = await self.certificates.holder_key(cert)
+        if holder:
+            chains.append((holder_chain(holder), {"type": cert["type"], **details}))
+        for chain, shown in chains:
+            if rerun and await self.audit.recorded_events(chain, [event]):
+                continue
+            await self.audit.record(chain, actor, action, target=target, channel="issuer", details=shown,
+                                    event=event)
 
     async def issue(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         issuer = await self.issuer_of(principal)
 
-        async def work() -> dict[str, Any]:
+        async def work(rerun: bool) -> dict[str, Any]:
             ctype, content, holder_ident = await self._check_content(issuer, body, 1, None)
             cid = parse_certificate_id(content["id"])
-            if await self.store.current_by_base(cid.base) is not None:
-                raise Conflict("该证照已签发，如需变更请使用更新", code="certificate_exists")
-            doc = self._cert_doc(ctype, content, holder_ident, body, cid)
-            if not await self.store.insert_certificate(doc):
-                raise Conflict("该证照已签发", code="certificate_exists")
-            await self._record_issuer_action(issuer["code"], "certificate.issued", doc, holder_ident)
+            existing = await self.store.current_by_base(cid.base)
+            if existing is not None:
+                if not (rerun and existing["_id"] == content["id"] and existing["signature"] == body["signature"]):
+                    raise Conflict("该证照已签发，如需变更请使用更新", code="certificate_exists")
+                doc = existing  # written by the attempt that stopped half-way
+            else:
+                doc = self._cert_doc(ctype, content, holder_ident, body, cid)
+                if not await self.store.insert_certificate(doc):
+                    raise Conflict("该证照已签发", code="certificate_exists")
+            await self._record_issuer_action(issuer["code"], "certificate.issued", doc, rerun)
             return {"id": doc["_id"], "version": 1, "status": "active", "type": ctype.code}
 
         return await self._idempotent(issuer["code"], body["request_id"], body, work)
@@ -274,8 +296,14 @@ class IssuingService:
     async def update(self, principal: Principal, cert_id: str, body: dict[str, Any]) -> dict[str, Any]:
         issuer = await self.issuer_of(principal)
 
-        async def work() -> dict[str, Any]:
+        async def work(rerun: bool) -> dict[str, Any]:
             cert = await self._issued_cert(issuer, cert_id)
+            newer = await self.store.certificate(body["content"].get("id", "")) if rerun else None
+            if newer is not None and newer["signature"] == body["signature"]:  # done by the attempt before
+                await self._record_issuer_action(issuer["code"], "certificate.updated", newer, True,
+                                                 supersedes=cert["_id"])
+                return {"id": newer["_id"], "version": newer["version"], "status": "active", "type": newer["type"],
+                        "supersedes": cert["_id"]}
             if cert["status"] not in ("active", "suspended"):
                 raise Conflict(f"证照当前状态为“{cert['status']}”，不能更新", code=f"certificate_{cert['status']}",
                                extra={"state": cert["status"]})
@@ -288,7 +316,7 @@ class IssuingService:
                                            "new version") is None:
                 raise Conflict("证照状态刚被改变，请重试", code="stale_state")
             await self.store.insert_certificate(doc)
-            await self._record_issuer_action(issuer["code"], "certificate.updated", doc, holder_ident,
+            await self._record_issuer_action(issuer["code"], "certificate.updated", doc, rerun,
                                              supersedes=cert["_id"])
             return {"id": doc["_id"], "version": doc["version"], "status": "active", "type": ctype.code,
                     "supersedes": cert["_id"]}
@@ -304,8 +332,12 @@ class IssuingService:
         issuer = await self.issuer_of(principal)
         allowed_from, to = self._TRANSITIONS[action]
 
-        async def work() -> dict[str, Any]:
+        async def work(rerun: bool) -> dict[str, Any]:
             cert = await self._issued_cert(issuer, cert_id)
+            if rerun and cert["status"] == to:  # done by the attempt before
+                await self._record_issuer_action(issuer["code"], f"certificate.{to}", cert, True,
+                                                 reason=body.get("reason", ""))
+                return {"id": cert_id, "version": cert["version"], "status": to, "type": cert["type"]}
             if cert["status"] not in allowed_from:
                 raise Conflict(f"证照当前状态为“{cert['status']}”，不能{self._ACTION_NAMES[action]}",
                                code="certificate_revoked" if cert["status"] == "revoked" else "illegal_transition",
@@ -313,13 +345,8 @@ class IssuingService:
             updated = await self.store.set_status(cert_id, allowed_from, to, now_ms(), body.get("reason", ""))
             if updated is None:
                 raise Conflict("证照状态刚被改变，请重试", code="stale_state")
-            await self._record_issuer_action(issuer["code"], f"certificate.{to}", updated, None,
+            await self._record_issuer_action(issuer["code"], f"certificate.{to}", updated, rerun,
                                              reason=body.get("reason", ""))
-            holder = await self.certificates.holder_key(updated)
-            if holder:
-                await self.audit.record(holder_chain(holder), Actor("issuer", issuer["code"]), f"certificate.{to}",
-                                        target={"type": "certificate", "id": cert_id}, channel="issuer",
-                                        details={"reason": body.get("reason", "")})
             return {"id": cert_id, "version": updated["version"], "status": to, "type": updated["type"]}
 
         return await self._idempotent(issuer["code"], body["request_id"], {**body, "action": action, "id": cert_id},

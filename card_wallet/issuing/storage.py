@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis.asyncio as aioredis
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-
-import redis.asyncio as aioredis
 
 from server.storage.mongo import CollectionSpec
 from server.storage.redis import Keys

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from card_wallet.catalog import Catalog
-from card_wallet.issuing.models import (AssertionIn, CertificateTypeList, CertificateTypeOut, IssueIn, IssueOut,
-                                        IssuerIn, IssuerKeyIn, StatusChangeIn)
+from card_wallet.issuing.models import (
+    AssertionIn,
+    CertificateTypeList,
+    CertificateTypeOut,
+    IssueIn,
+    IssueOut,
+    IssuerIn,
+    IssuerKeyIn,
+    StatusChangeIn,
+)
 from card_wallet.issuing.service import IssuingService
 from server.http.base import BaseHandler
 from server.http.routing import operation, route

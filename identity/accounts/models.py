@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from identity.sessions.models import LogoutIn, RefreshIn, TokensOut  # noqa: F401 - part of this API
-from server.models import Input
+from server.models import MAX_SAFE_INT, Input
+from server.models import Line
 
 _NAME = re.compile(r"^[\u3400-\u9fff\u00b7\u2022A-Za-z .·]{2,30}$")
 
@@ -20,8 +21,11 @@ class WechatCode(_In):
     code: str = Field(min_length=1, max_length=128, description="wx.login() / getPhoneNumber 返回的 code")
 
 
+PHONE = {"pattern": r"^1[3-9][0-9]{9}$"}  # checked by the service itself, to answer invalid_phone
+
+
 class SmsSendIn(_In):
-    phone: str = Field(min_length=1, max_length=20)
+    phone: str = Field(min_length=1, max_length=20, description="11 位中国大陆手机号码", json_schema_extra=PHONE)
 
 
 class SmsSendOut(BaseModel):
@@ -31,8 +35,9 @@ class SmsSendOut(BaseModel):
 
 
 class SmsVerifyIn(_In):
-    phone: str = Field(min_length=1, max_length=20)
-    code: str = Field(min_length=1, max_length=10)
+    phone: str = Field(min_length=1, max_length=20, description="11 位中国大陆手机号码", json_schema_extra=PHONE)
+    code: str = Field(min_length=1, max_length=10, description="6 位数字验证码",
+                      json_schema_extra={"pattern": r"^[0-9]{6}$"})
     channel: Literal["h5", "portal"] = "h5"
 
 
@@ -53,7 +58,7 @@ class FaceIn(_In):
 
 
 class ProfilePatch(_In):
-    nickname: str | None = Field(None, min_length=1, max_length=20)
+    nickname: Line | None = Field(None, min_length=1, max_length=20)
     elder_mode: bool | None = Field(None, description="适老化（大字）模式")
 
 
@@ -106,7 +111,7 @@ class MeQuery(BaseModel):
 
 class ActivityQuery(BaseModel):
     limit: int = Field(50, ge=1, le=200)
-    before: int | None = Field(None, ge=1, description="只看序号小于此值的记录（翻页）")
+    before: int | None = Field(None, ge=1, le=MAX_SAFE_INT, description="只看序号小于此值的记录（翻页）")
 
 
 class ActivityEntry(BaseModel):

@@ -25,7 +25,14 @@ from identity.sessions.service import Sessions, TokenPair
 from identity.verification import VerificationProvider
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms, to_datetime
-from server.errors import Conflict, FieldError, InvalidInput, PermissionDenied, RateLimited, Unprocessable
+from server.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    PermissionDenied,
+    RateLimited,
+    Unprocessable,
+)
 from server.masking import mask_id_number, mask_name, mask_phone
 from server.pii import PiiCipher
 from server.principal import LEVEL_NAMES, Caller, Principal, person_chain, require_level
@@ -165,7 +172,7 @@ class AccountService:
                 me = await self.persons.update(me["_id"], self._phone_fields(phone), now_ms(), max_={"level": 1})
                 await self._record(me["_id"], Actor("person", me["_id"]), "phone.bound", caller,
                                    phone=mask_phone(phone), via="wechat")
-            token, claims = self.sessions.access(me["_id"], principal.channel, me["level"])
+            token, claims = self.sessions.derive(principal, me["level"])
             return PhoneBound(self.profile(me), False, token, self.sessions.tokens.ttl, None)
         return await self._hand_wechat_to(me, owner, phone, principal, caller)
 
@@ -275,7 +282,7 @@ class AccountService:
         return self._level_up(me, principal)
 
     def _level_up(self, me: dict[str, Any], principal: Principal) -> LevelUp:
-        token, _ = self.sessions.access(me["_id"], principal.channel, me["level"], principal.claims or None)
+        token, _ = self.sessions.derive(principal, me["level"], principal.claims)
         return LevelUp(self.profile(me), token, self.sessions.tokens.ttl)
 
     # -- profile -----------------------------------------------------------------------------

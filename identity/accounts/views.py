@@ -2,8 +2,23 @@
 from __future__ import annotations
 
 from identity.accounts.models import (
-    ActivityOut, ActivityQuery, FaceIn, LevelUpOut, LoginOut, LogoutIn, MeQuery, PhoneBoundOut, Profile,
-    ProfilePatch, RealnameIn, RefreshIn, SmsSendIn, SmsSendOut, SmsVerifyIn, TokensOut, WechatCode,
+    ActivityOut,
+    ActivityQuery,
+    FaceIn,
+    LevelUpOut,
+    LoginOut,
+    LogoutIn,
+    MeQuery,
+    PhoneBoundOut,
+    Profile,
+    ProfilePatch,
+    RealnameIn,
+    RefreshIn,
+    SmsSendIn,
+    SmsSendOut,
+    SmsVerifyIn,
+    TokensOut,
+    WechatCode,
 )
 from identity.accounts.service import AccountService, LevelUp, LoginResult
 from identity.sessions.models import tokens_out

@@ -2,16 +2,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from server.models import MAX_SAFE_INT
 from server.models import Input as _In
 
 
+PersonItem = Annotated[str, Field(json_schema_extra={"x-enum": "person-items"})]
+EnterpriseItem = Annotated[str, Field(json_schema_extra={"x-enum": "enterprise-items"})]
+
+
 class CodeQuery(BaseModel):
-    items: list[str] = Field(default_factory=list, max_length=16,
-                             description="出示时预授权的信息项，如 identity:name（窗口扫码后无需再确认）")
+    items: list[PersonItem] = Field(default_factory=list, max_length=16,
+                                    description="出示时预授权的信息项，如 identity:name（窗口扫码后无需再确认）")
+
+
+class EnterpriseCodeQuery(BaseModel):
+    items: list[EnterpriseItem] = Field(default_factory=list, max_length=16,
+                                        description="出示时预授权的信息项，如 enterprise:name")
 
 
 class CodeOut(BaseModel):
@@ -34,7 +44,7 @@ class RevokeOut(BaseModel):
 
 class HistoryQuery(BaseModel):
     limit: int = Field(50, ge=1, le=200)
-    before: int | None = Field(None, ge=0, description="只看早于此时间（毫秒）的记录，用于翻页")
+    before: int | None = Field(None, ge=0, le=MAX_SAFE_INT, description="只看早于此时间（毫秒）的记录，用于翻页")
 
 
 class ScanHistoryItem(BaseModel):
@@ -72,7 +82,7 @@ class ScanOut(BaseModel):
 
 class OfflineScan(_In):
     code: str = Field(min_length=1, max_length=600)
-    scanned_at: int = Field(description="离线验码的时间（秒）")
+    scanned_at: int = Field(ge=0, le=MAX_SAFE_INT, description="离线验码的时间（秒）")
 
 
 class OfflineScansIn(_In):

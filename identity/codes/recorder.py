@@ -38,9 +38,20 @@ class ScanRecorder:
                 await self.drain_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep recording; the entries stay pending
-                log.exception("scan recorder error")
+            except Exception as e:  # noqa: BLE001 - keep recording; the entries stay pending
+                if "NOGROUP" in str(e):  # Redis came back without its data: start the group again
+                    log.warning("scan stream group missing; creating it again")
+                    await self._retry(self.store.ensure_recorder_group)
+                else:
+                    log.exception("scan recorder error")
                 await asyncio.sleep(1)
+
+    @staticmethod
+    async def _retry(call) -> None:  # noqa: ANN001
+        try:
+            await call()
+        except Exception:  # noqa: BLE001 - tried again at the next error
+            log.exception("could not create the scan stream group")
 
     async def drain_once(self) -> int:
         entries = await self.store.read_scans(self.consumer, 100, self.block_ms)

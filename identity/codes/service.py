@@ -1,6 +1,7 @@
 """Issuing, rendering, scanning and revoking service codes; the holder's 用码记录."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -9,7 +10,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from identity.codes.codec import ENTERPRISE, PERSON, SUBJECT_TYPES, CodeError, CodeKeys, CodePayload, parse
+from identity.codes.codec import (
+    ENTERPRISE,
+    PERSON,
+    SUBJECT_TYPES,
+    CodeError,
+    CodeKeys,
+    CodePayload,
+    parse,
+)
 from identity.codes.storage import CodeStore
 from identity.enterprises.service import EnterpriseService
 from identity.facade import Directory
@@ -17,11 +26,26 @@ from identity.items import ItemCatalog
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms
 from server.config import CodesConfig
-from server.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, Unauthenticated,
-                           Unprocessable)
+from server.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+    Unprocessable,
+)
 from server.masking import mask_name
-from server.principal import Caller, Principal, enterprise_chain, person_chain, require_level
+from server.principal import (
+    Caller,
+    Principal,
+    enterprise_chain,
+    person_chain,
+    require_level,
+)
 from server.qr import PngCache
+from server.storage.limits import Limits
 
 # The purposes stated for scans (by the consent requests that followed them).
 PurposeLookup = Callable[[list[str]], Awaitable[dict[str, str]]]
@@ -44,8 +68,8 @@ class ScanActor:
     location: str = ""
     department: str = ""
     item_patterns: tuple[str, ...] = field(default_factory=tuple)
-    # The caller's access token (jti, subject, iat): a scan checks its revocation itself.
-    token: tuple[str, str, float] = ("", "", 0.0)
+    # The caller's access token (jti, subject, iat, login family): a scan checks its revocation itself.
+    token: tuple[str, str, float, str | None] = ("", "", 0.0, None)
 
     def as_dict(self) -> dict[str, str]:
         return {"type": self.type, "id": self.id, "name": self.name, "location": self.location,
@@ -90,9 +114,10 @@ def code_error(e: CodeError) -> Exception:
 
 class CodeService:
     def __init__(self, keys: CodeKeys, store: CodeStore, directory: Directory, enterprises: EnterpriseService,
-                 items: ItemCatalog, audit: AuditTrail, config: CodesConfig, purposes: PurposeLookup):
+                 items: ItemCatalog, audit: AuditTrail, limits: Limits, config: CodesConfig, purposes: PurposeLookup):
         self.keys = keys
         self.store = store
+        self.limits = limits
         self.directory = directory
         self.enterprises = enterprises
         self.items = items
@@ -187,10 +212,7 @@ class CodeService:
 
     async def scan(self, actor: ScanActor, code: str | None, short_code: str | None) -> ScanResult:
         if short_code is not None:
-            ref = await self.store.ref_of_short(short_code)
-            if ref is None:
-                raise Unprocessable("短码无效或已过期，请让对方刷新后重新出示", code="code_unknown",
-                                    errors=[FieldError("short_code", "短码无效或已过期")])
+            ref = await self._short_code_ref(actor, short_code)
         else:
             try:
                 payload = self.keys.verify(code or "", leeway=self.cfg.leeway_seconds)
@@ -198,6 +220,27 @@ class CodeService:
                 raise code_error(e) from None
             ref = payload.ref.hex()
         return await self._scan(actor, ref, "online")
+
+    async def _short_code_ref(self, actor: ScanActor, short_code: str) -> str:
+        """8 digits can be guessed: unknown ones are counted per device and per hall, and past
+        the limit every short code from there is refused for a while (the QR path is not)."""
+        where = [f"{actor.type}:{actor.id}", "hall:" + hashlib.sha256(
+            (actor.location or actor.department or actor.id).encode()).hexdigest()[:16]]
+        limit = self.cfg.short_code_misses_per_minute
+        wait = await self.limits.over("short-code-miss", where, limit)
+        if wait:
+            raise RateLimited(f"短码输入错误次数过多，请 {wait} 秒后再试，或请对方出示二维码",
+                              code="short_code_attempts_exceeded", retry_after=wait)
+        ref = await self.store.ref_of_short(short_code)
+        if ref is None:
+            counts = await self.limits.add_windows("short-code-miss", where, 60)
+            if max(counts) == limit:
+                log.warning("short codes: %d unknown short codes within a minute from %s %s (department %s, hall %s); "
+                            "short codes from there are refused for a minute", max(counts), actor.type, actor.id,
+                            actor.department or "?", actor.location or "?")
+            raise Unprocessable("短码无效或已过期，请让对方刷新后重新出示", code="code_unknown",
+                                errors=[FieldError("short_code", "短码无效或已过期")])
+        return ref
 
     async def _scan(self, actor: ScanActor, ref: str, mode: str) -> ScanResult:
         scan_id = "s" + secrets.token_hex(12)

@@ -17,7 +17,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from identity.devices.storage import device_cache_key
-from identity.sessions.storage import revoked_jti_key, valid_after_key
+from identity.sessions.storage import (
+    revoked_family_key,
+    revoked_jti_key,
+    valid_after_key,
+)
 from server.storage.fastredis import FastRedis
 from server.storage.mongo import CollectionSpec
 from server.storage.redis import Keys
@@ -31,7 +35,7 @@ SCAN_STREAM = "scans"
 RECORDER_GROUP = "recorder"
 
 _SCAN_LUA = """
-if redis.call('EXISTS', KEYS[6]) == 1 then return {'token_revoked'} end
+if redis.call('EXISTS', KEYS[6]) == 1 or redis.call('EXISTS', KEYS[8]) == 1 then return {'token_revoked'} end
 local va = redis.call('GET', KEYS[7])
 if va and tonumber(ARGV[12]) < tonumber(va) then return {'token_revoked'} end
 local name, loc, dept = ARGV[6], ARGV[7], ARGV[8]
@@ -101,14 +105,14 @@ class CodeStore:
     # -- scanning (hot path) ---------------------------------------------------------------------
 
     async def scan(self, ref: str, scan_id: str, now_ms: int, used_ttl_ms: int, actor: dict[str, str],
-                   scan_ttl_s: int, token: tuple[str, str, float], mode: str = "online") -> list[str]:
+                   scan_ttl_s: int, token: tuple[str, str, float, str | None], mode: str = "online") -> list[str]:
         """One round trip: the caller's token not revoked (jti, subject, iat), then the scan."""
-        jti, subject, iat = token
+        jti, subject, iat, family = token
         k = self._keys
         result = await self._fast.evalsha_or_load(
             _SCAN_SHA, _SCAN_LUA,
             [k("code", ref), k("code-used", ref), device_cache_key(k, actor["id"]), k(SCAN_STREAM), k("scan", scan_id),
-             revoked_jti_key(k, jti), valid_after_key(k, subject)],
+             revoked_jti_key(k, jti), valid_after_key(k, subject), revoked_family_key(k, family)],
             [now_ms, used_ttl_ms, scan_id, actor["type"], actor["id"], actor.get("name", ""),
              actor.get("location", ""), actor.get("department", ""), k.prefix, scan_ttl_s, mode, repr(float(iat))],
         )

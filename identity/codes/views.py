@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from identity.codes.models import (CodeOut, CodeQuery, HistoryQuery, OfflineScanResult, OfflineScansIn,
-                                   OfflineScansOut, PngQuery, RevokeOut, ScanHistory, ScanHistoryItem, ScanIn,
-                                   ScanOut)
+from identity.codes.models import (
+    CodeOut,
+    CodeQuery,
+    EnterpriseCodeQuery,
+    HistoryQuery,
+    OfflineScanResult,
+    OfflineScansIn,
+    OfflineScansOut,
+    PngQuery,
+    RevokeOut,
+    ScanHistory,
+    ScanHistoryItem,
+    ScanIn,
+    ScanOut,
+)
 from identity.codes.service import CodeService, IssuedCode
 from identity.devices.service import DeviceService
 from identity.enterprises.views import ID
@@ -16,6 +28,7 @@ from server.clock import to_datetime
 from server.errors import AppError
 from server.http.base import BaseHandler
 from server.http.routing import operation, route
+from server.models import Input
 from server.principal import KIOSK, PERSON_CHANNELS, STAFF, Principal
 
 CODES = ["服务码 Codes"]
@@ -46,8 +59,8 @@ class PersonCodeHandler(_Base):
 
 class EnterpriseCodeHandler(_Base):
     @operation("企业服务码（一企一码）：需该企业“企业码”授权", tags=CODES, auth=PERSON_CHANNELS,
-               query=CodeQuery, response=CodeOut, errors=(404,))
-    async def get(self, principal: Principal, enterprise_id: str, query: CodeQuery) -> CodeOut:
+               query=EnterpriseCodeQuery, response=CodeOut, errors=(404,))
+    async def get(self, principal: Principal, enterprise_id: str, query: EnterpriseCodeQuery) -> CodeOut:
         issued = await self.codes.issue(principal, enterprise_id, query.items)
         return code_out(issued, f"/api/v1/codes/enterprise/{enterprise_id}/png")
 
@@ -62,7 +75,7 @@ class CodePngHandler(_Base):
         self.finish(png)
 
 
-class RevokeIn(BaseModel):
+class RevokeIn(Input):
     enterprise_id: str | None = Field(None, pattern=r"^e[0-9a-f]{24}$")
 
 
@@ -98,7 +111,7 @@ class CodeKeysHandler(_Base):
 class ScansHandler(_Base):
     # Hot path: the token's revocation is checked inside the scan's single Redis call.
     @operation("扫码：校验服务码并记录（一码一用），返回脱敏的持码人信息", tags=KIOSK_TAGS, auth=SCANNERS,
-               revocation_in_service=True, body=ScanIn, response=ScanOut, errors=(403, 409, 422))
+               revocation_in_service=True, body=ScanIn, response=ScanOut, errors=(403, 409, 422, 429))
     async def post(self, principal: Principal, body: ScanIn) -> ScanOut:
         result = await self.codes.scan(self.devices.scan_actor(principal), body.code, body.short_code)
         return ScanOut(scan_id=result.scan_id, subject_type=result.subject_type, name=result.name,

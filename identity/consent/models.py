@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from server.models import Input as _In
+from server.models import Line
+
+
+Item = Annotated[str, Field(json_schema_extra={"x-enum": "consent-items"})]
 
 
 class ConsentRequestIn(_In):
-    purpose: str = Field(min_length=2, max_length=200, description="申请事由，如“办理居住证”")
-    items: list[str] = Field(min_length=1, max_length=16)
+    purpose: Line = Field(min_length=2, max_length=200, description="申请事由，如“办理居住证”")
+    items: list[Item] = Field(min_length=1, max_length=16)
     matter: str | None = Field(None, pattern=r"^[0-9A-Za-z-]{3,40}$",
                                description="为办理哪个事项（事项编码）；终端代为申请时只能用于该事项")
 
@@ -42,7 +46,7 @@ class ConsentListQuery(BaseModel):
 
 
 class ConsentDecisionIn(_In):
-    items: list[str] | None = Field(None, max_length=16, description="逐项同意：只同意这些（默认全部）")
+    items: list[Item] | None = Field(None, max_length=16, description="逐项同意：只同意这些（默认全部）")
 
 
 class ConsentDisclosure(ConsentOut):

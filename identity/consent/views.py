@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from identity.consent.models import (ConsentDecisionIn, ConsentDisclosure, ConsentList, ConsentListQuery,
-                                     ConsentOut, ConsentRequestIn)
+from identity.consent.models import (
+    ConsentDecisionIn,
+    ConsentDisclosure,
+    ConsentList,
+    ConsentListQuery,
+    ConsentOut,
+    ConsentRequestIn,
+)
 from identity.consent.service import ConsentService
 from identity.devices.service import DeviceService
 from server.clock import to_datetime

@@ -6,13 +6,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from server.models import Input as _In
+from server.models import Line
 
 
 class DeviceIn(_In):
     device_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,39}$")
-    name: str = Field(min_length=2, max_length=60)
-    location: str = Field(min_length=2, max_length=120)
-    department: str = Field(min_length=2, max_length=40)
+    name: Line = Field(min_length=2, max_length=60)
+    location: Line = Field(min_length=2, max_length=120)
+    department: Line = Field(min_length=2, max_length=40)
     scopes: list[str] = Field(min_length=1, max_length=8)
     items: list[str] = Field(default_factory=list, max_length=32, description="可请求的信息项，可用通配，如 identity:*")
     public_key_pem: str = Field(min_length=100, max_length=2000)

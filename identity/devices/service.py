@@ -21,7 +21,14 @@ from identity.sessions.service import Sessions
 from server.assertions import unverified_parts, verify_assertion
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms
-from server.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from server.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from server.keys import thumbprint
 from server.principal import Principal, require_role
 from server.storage.limits import Limits
@@ -105,15 +112,17 @@ class DeviceService:
                                Unauthenticated("设备身份断言已被使用", code="device_assertion_replayed"))
         await self.store.cache(device)
         token, _ = self.sessions.access(device_subject(device["device_id"]), "kiosk", 0,
-                                        {"dept": device["department"]})
+                                        {"dept": device["department"], "loc": device["location"]})
         return token, self.sessions.tokens.ttl
 
     def scan_actor(self, principal: Principal) -> ScanActor:
         """The actor of a scan, from the token alone: the scan itself checks the device's
         status and scope in Redis (one round trip on the hot path)."""
-        token = (principal.jti, principal.subject, principal.iat)
+        token = (principal.jti, principal.subject, principal.iat, principal.claims.get("fam"))
         if principal.channel == "kiosk":
-            return ScanActor("device", principal.subject[len(DEVICE_PREFIX):], token=token)
+            c = principal.claims
+            return ScanActor("device", principal.subject[len(DEVICE_PREFIX):], location=c.get("loc", ""),
+                             department=c.get("dept", ""), token=token)
         require_role(principal, "clerk", "admin")
         c = principal.claims
         return ScanActor("staff", principal.subject[len("staff:"):], c.get("name", ""), c.get("dept_name", ""),

@@ -4,17 +4,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from identity.accounts.models import ActivityEntry
 from server.models import Input as _In
+from server.models import Line
 
 Scope = Literal["matters", "certificates", "code", "agents"]
 
 
 class EnterpriseBindIn(_In):
     uscc: str = Field(min_length=1, max_length=32, description="统一社会信用代码")
-    name: str = Field(min_length=2, max_length=100, description="企业名称（须与登记一致）")
+    name: Line = Field(min_length=2, max_length=100, description="企业名称（须与登记一致）")
 
 
 class EnterpriseOut(BaseModel):
@@ -36,8 +37,14 @@ class EnterpriseList(BaseModel):
 
 
 class AgentInviteIn(_In):
-    phone: str | None = Field(None, max_length=20, description="被授权人手机号（与 person_id 二选一）")
-    person_id: str | None = Field(None, max_length=64)
+    # Exactly one of phone and person_id (the service checks it, answering validation_failed).
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["phone"], "properties": {"phone": {"type": "string"}, "person_id": {"type": "null"}}},
+        {"required": ["person_id"], "properties": {"person_id": {"type": "string"}, "phone": {"type": "null"}}},
+    ]})
+    phone: str | None = Field(None, max_length=20, description="被授权人手机号（与 person_id 二选一）",
+                              json_schema_extra={"pattern": r"^1[3-9][0-9]{9}$"})
+    person_id: str | None = Field(None, max_length=64, json_schema_extra={"pattern": r"^p[0-9a-f]{24}$"})
     scopes: list[Scope] = Field(min_length=1, max_length=4)
     expires_at: datetime = Field(description="授权截止时间（ISO 8601，须带时区）")
 

@@ -16,18 +16,38 @@ from typing import Any
 from identity.accounts.models import ActivityEntry
 from identity.accounts.sms import validate_phone
 from identity.accounts.storage import PersonStore
-from identity.enterprises.models import ActingOut, AgentOut, EnterpriseActivityOut, EnterpriseOut, InvitationOut
+from identity.enterprises.models import (
+    ActingOut,
+    AgentOut,
+    EnterpriseActivityOut,
+    EnterpriseOut,
+    InvitationOut,
+)
 from identity.enterprises.storage import EnterpriseStore
 from identity.registry import EnterpriseRegistry
 from identity.sessions.service import Sessions
 from identity.uscc import InvalidUscc, parse_uscc
 from server.audit import Actor, AuditTrail
 from server.clock import DAY_MS, from_datetime, now_ms, to_datetime
-from server.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, Unprocessable
+from server.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unprocessable,
+)
 from server.masking import mask_name, mask_phone
 from server.pii import PiiCipher
-from server.principal import (SCOPE_NAMES, Acting, Caller, Principal, enterprise_chain, person_chain,
-                              require_level)
+from server.principal import (
+    SCOPE_NAMES,
+    Acting,
+    Caller,
+    Principal,
+    enterprise_chain,
+    person_chain,
+    require_level,
+)
 
 SCOPES = ("matters", "certificates", "code", "agents")
 MAX_GRANT_MS = 3 * 365 * DAY_MS
@@ -364,7 +384,7 @@ class EnterpriseService:
     async def act_as(self, principal: Principal, enterprise_id: str | None, caller: Caller
                      ) -> tuple[str, ActingOut | None]:
         if enterprise_id is None:
-            token, _ = self.sessions.access(principal.subject, principal.channel, principal.level)
+            token, _ = self.sessions.derive(principal)
             return token, None
         require_level(principal, 2)
         enterprise = await self.store.get(enterprise_id)
@@ -372,7 +392,7 @@ class EnterpriseService:
             raise PermissionDenied("您未获得该企业的授权", code="not_authorized_for_enterprise")
         role, scopes, _ = await self.role_of(principal.subject, enterprise)
         claims = {"act": {"ent": enterprise_id, "role": role}, "scp": sorted(scopes)}
-        token, _ = self.sessions.access(principal.subject, principal.channel, principal.level, claims)
+        token, _ = self.sessions.derive(principal, extra=claims)
         await self._record(enterprise_id, principal, "acting.started", caller, role=role)
         return token, ActingOut(enterprise_id=enterprise_id, enterprise_name=enterprise["name"], role=role,
                                 scopes=sorted(scopes))

@@ -2,9 +2,20 @@
 from __future__ import annotations
 
 from identity.accounts.models import ActivityQuery
-from identity.enterprises.models import (ActAsIn, ActAsOut, ActingOut, AgentInviteIn, AgentList, AgentOut,
-                                         AgentPatchIn, EnterpriseActivityOut, EnterpriseBindIn, EnterpriseList,
-                                         EnterpriseOut, InvitationList)
+from identity.enterprises.models import (
+    ActAsIn,
+    ActAsOut,
+    ActingOut,
+    AgentInviteIn,
+    AgentList,
+    AgentOut,
+    AgentPatchIn,
+    EnterpriseActivityOut,
+    EnterpriseBindIn,
+    EnterpriseList,
+    EnterpriseOut,
+    InvitationList,
+)
 from identity.enterprises.service import EnterpriseService
 from server.http.base import BaseHandler
 from server.http.routing import operation, route

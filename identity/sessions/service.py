@@ -67,12 +67,22 @@ class Sessions:
                ) -> tuple[str, AccessClaims]:
         return self.tokens.issue(person_id, channel, level, extra)
 
+    def derive(self, principal: Principal, level: int | None = None, extra: dict[str, Any] | None = None
+               ) -> tuple[str, AccessClaims]:
+        """A new access token for the caller's own session (a level up, acting for an
+        enterprise): it stays in the caller's login family, so revoking the family revokes it."""
+        claims = {k: v for k, v in (extra or {}).items() if k != "fam"}
+        if principal.claims.get("fam"):
+            claims["fam"] = principal.claims["fam"]
+        return self.access(principal.subject, principal.channel, principal.level if level is None else level,
+                           claims or None)
+
     async def start(self, person_id: str, channel: str, level: int, extra: dict[str, Any] | None = None) -> TokenPair:
         """A new login: a new token family with an absolute expiry."""
         expires_at = now_ms() + self.refresh_ttl_ms
         family = secrets.token_hex(12)
         refresh = await self._new_refresh(person_id, channel, family, expires_at, dict(extra or {}))
-        access, claims = self.access(person_id, channel, level, extra)
+        access, claims = self.access(person_id, channel, level, {**(extra or {}), "fam": family})
         return TokenPair(access, self.tokens.ttl, refresh, to_datetime(expires_at), claims)
 
     async def verify_refresh(self, refresh_token: str) -> tuple[RefreshOutcome, str]:
@@ -91,7 +101,7 @@ class Sessions:
                 raise Unauthenticated("登录已过期，请重新登录", code="refresh_token_expired")
             rotated_at = doc["rotated_at"]
             if rotated_at is None or now - rotated_at > self.grace_ms:
-                revoked = await self.store.revoke_family(doc["family"], now)
+                revoked = await self._revoke_family(doc["family"])
                 log.warning("refresh token reuse: family %s of %s revoked (%d tokens)",
                             doc["family"], doc["person_id"], revoked)
                 raise Unauthenticated("检测到登录凭证被重复使用，为保护账户安全已退出所有相关登录，请重新登录",
@@ -106,8 +116,14 @@ class Sessions:
 
     async def pair_after_refresh(self, outcome: RefreshOutcome, successor: str, level: int,
                                  extra: dict[str, Any] | None = None) -> TokenPair:
-        access, claims = self.access(outcome.person_id, outcome.channel, level, extra)
+        access, claims = self.access(outcome.person_id, outcome.channel, level, {**(extra or {}), "fam": outcome.family})
         return TokenPair(access, self.tokens.ttl, successor, to_datetime(outcome.expires_at), claims)
+
+    async def _revoke_family(self, family: str) -> int:
+        """Every refresh token of a login, and every access token issued in it, at once."""
+        n = await self.store.revoke_family(family, now_ms())
+        await self.state.revoke_family(family, self.tokens.ttl + 60)
+        return n
 
     async def family_of(self, refresh_token: str) -> dict[str, Any] | None:
         return await self.store.get(_hash(refresh_token))
@@ -118,7 +134,7 @@ class Sessions:
         if refresh_token:
             doc = await self.store.get(_hash(refresh_token))
             if doc is not None and doc["person_id"] == principal.subject:
-                await self.store.revoke_family(doc["family"], now_ms())
+                await self._revoke_family(doc["family"])
 
     async def end_all(self, subject: str) -> int:
         """Log out everywhere: every refresh token, and every access token issued until now."""
@@ -131,7 +147,7 @@ class Sessions:
         revocation itself in the same Redis round trip as its own work (the scan)."""
         claims = self.tokens.verify(token, audiences)
         if check_revocation:
-            revoked, void_before = await self.state.check(claims.jti, claims.sub)
+            revoked, void_before = await self.state.check(claims.jti, claims.sub, claims.extra.get("fam"))
             if revoked or claims.iat < void_before:
                 raise Unauthenticated("登录已失效，请重新登录", code="token_revoked")
         return Principal(claims.sub, claims.aud, claims.lvl, claims.jti, claims.exp, claims.extra, iat=claims.iat)

@@ -26,6 +26,12 @@ def revoked_jti_key(keys: Keys, jti: str) -> str:
     return keys("revoked-jti", jti)
 
 
+def revoked_family_key(keys: Keys, family: str | None) -> str:
+    """A login family revoked (reuse detected, logout): its access tokens are void. A token
+    without a family (devices, issuers) names a key that never exists."""
+    return keys("revoked-family", family or "-")
+
+
 def valid_after_key(keys: Keys, subject: str) -> str:
     """"Tokens of this subject issued before T are void" (also read by the scan script)."""
     return keys("valid-after", subject)
@@ -74,11 +80,15 @@ class SessionState:
         ttl = max(1, until_epoch - int(time.time()) + 5)
         await self._redis.set(revoked_jti_key(self._keys, jti), b"1", ex=ttl)
 
+    async def revoke_family(self, family: str, ttl: int) -> None:
+        await self._redis.set(revoked_family_key(self._keys, family), b"1", ex=ttl)
+
     async def void_before(self, subject: str, epoch: float, ttl: int) -> None:
         await self._redis.set(valid_after_key(self._keys, subject), repr(float(epoch)).encode(), ex=ttl)
 
-    async def check(self, jti: str, subject: str) -> tuple[bool, float]:
-        """(jti revoked?, tokens issued before this epoch are void) in one round trip."""
-        revoked, after = await self._fast.call("MGET", revoked_jti_key(self._keys, jti),
-                                            valid_after_key(self._keys, subject))
-        return revoked is not None, float(after) if after else 0.0
+    async def check(self, jti: str, subject: str, family: str | None) -> tuple[bool, float]:
+        """(jti or family revoked?, tokens issued before this epoch are void) in one round trip."""
+        revoked, family_revoked, after = await self._fast.call(
+            "MGET", revoked_jti_key(self._keys, jti), revoked_family_key(self._keys, family),
+            valid_after_key(self._keys, subject))
+        return revoked is not None or family_revoked is not None, float(after) if after else 0.0

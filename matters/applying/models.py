@@ -1,12 +1,12 @@
 """Request and response models of the catalog, uploads and applications."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from server.models import Input as _In
-
+from server.models import Version, display_filename
 
 
 class MatterQuery(BaseModel):
@@ -47,7 +47,7 @@ class ApplicationIn(_In):
 
 
 class ApplicantActionIn(_In):
-    version: int = Field(ge=1)
+    version: Version
     comment: str = Field("", max_length=500)
     materials: list[MaterialIn] = Field(default_factory=list, max_length=30, description="补正时补交或替换的材料")
 
@@ -88,4 +88,7 @@ class UploadOut(BaseModel):
 
 
 class UploadQuery(BaseModel):
-    filename: str = Field("upload", max_length=120)
+    # Kept only to show people: sanitised (path, markup and control characters dropped), never refused.
+    __sanitised__ = frozenset({"filename"})
+    filename: Annotated[str, BeforeValidator(lambda v: display_filename(str(v), "upload"))] = Field(
+        "upload", max_length=500, description="原文件名（仅用于显示；路径、标记与控制字符会被去掉）")

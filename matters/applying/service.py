@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,20 @@ from matters.rules import evaluate
 from matters.storage import ApplicationStore
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms
-from server.errors import (FieldError, InvalidInput, NotFound, PayloadTooLarge, PermissionDenied, Unprocessable,
-                           UnsupportedMediaType)
+from server.errors import (
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from server.idempotency import Idempotency
 from server.principal import Principal, require_level
 from server.schema_errors import schema_errors
 
+log = logging.getLogger("superapp.matters")
 MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png", b"%PDF-": "application/pdf"}
 SYSTEM = Actor("system", "秒批")
 
@@ -132,16 +141,23 @@ class ApplyingService:
         applicant = applicant or await self.sources.applicant(principal)
         made: list[dict[str, Any]] = []
 
-        async def work() -> dict[str, Any]:
-            made.append(await self.create(principal, applicant, body))
+        async def work(reserved: str, rerun: bool) -> dict[str, Any]:
+            made.append(await self.create(principal, applicant, body, app_id="a" + reserved, rerun=rerun))
             return {"application_id": made[0]["_id"]}
 
         answer, created = await self.idempotency.run(f"{applicant.key}:{principal.subject}", idem_key, body, work)
         return (made[0], True) if created else (await self.store.get(answer["application_id"]), False)
 
     async def create(self, principal: Principal, applicant: Applicant, body: dict[str, Any],
-                     parent: str | None = None, held: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A new application (``held``: the applicant's certificates if already read)."""
+                     parent: str | None = None, held: dict[str, Any] | None = None, app_id: str | None = None,
+                     rerun: bool = False) -> dict[str, Any]:
+        """A new application (``held``: the applicant's certificates if already read). On a
+        ``rerun`` of an attempt that stopped half-way, the application it wrote is finished."""
+        app_id = app_id or "a" + secrets.token_hex(12)
+        if rerun:
+            existing = await self.store.get(app_id)
+            if existing is not None:
+                return await self._finish(existing, self.matter(existing["matter"]), applicant, None, rerun=True)
         matter = self.matter(body["matter"])
         require_level(principal, matter.min_level)
         if not matter.allows(applicant.kind):
@@ -162,10 +178,10 @@ class ApplyingService:
         instant = self._instant_check(matter, applicant, form, certs) if state == "submitted" else None
         if instant is not None and not instant["passed"]:
             failed = [r["name"] for r in instant["results"] if not r["passed"]]
-            timeline.append({"state": "submitted", "at": now, "actor": SYSTEM.as_dict(),
-                             "comment": "未满足秒批条件，转人工审核：" + "；".join(failed)})
+            timeline.append({"state": "submitted", "event": "instant_approval_failed", "at": now,
+                             "actor": SYSTEM.as_dict(), "comment": "未满足秒批条件，转人工审核：" + "；".join(failed)})
         doc = {
-            "_id": "a" + secrets.token_hex(12), "number": number, "matter": matter.code, "matter_name": matter.name,
+            "_id": app_id, "number": number, "matter": matter.code, "matter_name": matter.name,
             "department": matter.department, "department_name": matter.department_name,
             "applicant_key": applicant.key,
             "applicant": {"kind": applicant.kind, "id": applicant.ident, "name": applicant.name,
@@ -177,15 +193,24 @@ class ApplyingService:
             **({"parent": parent} if parent else {}),
         }
         await self.store.insert(doc)
-        actor = Actor(via["type"], via["id"]) if via else Actor("person", principal.subject)
-        await self.audit.record(applicant.chain, actor, f"application.{state}",
-                                target={"type": "application", "id": doc["_id"]},
-                                details={"matter": matter.code, "number": number,
-                                         **({"via": via["name"]} if via else {})})
-        if instant is not None and instant["passed"]:
+        return await self._finish(doc, matter, applicant, values)
+
+    async def _finish(self, doc: dict[str, Any], matter: Matter, applicant: Applicant, values: dict[str, Any] | None,
+                      rerun: bool = False) -> dict[str, Any]:
+        """After the application is written: its outbox (audit, notifications) and, when every
+        秒批 rule passed, the approval. Nothing here undoes the submission: what fails is left
+        to the outbox sweep, or to the reviewer (an approval that could not be completed)."""
+        await self.lifecycle.flush(doc, rerun=rerun)
+        instant = doc.get("instant_approval") or {}
+        if not instant.get("passed") or doc["state"] not in ("submitted", "in_review", "approved"):
+            return doc
+        try:
+            if values is None:
+                values, _ = await self.sources.gather(applicant, matter)
             return await self._approve_at_once(doc, matter, applicant, values)
-        await self.lifecycle.notify(doc)
-        return doc
+        except Exception:  # noqa: BLE001 - the application stands; a reviewer can finish it
+            log.warning("秒批 of %s could not be completed; left for review", doc["_id"], exc_info=True)
+            return await self.store.get(doc["_id"]) or doc
 
     def _instant_check(self, matter: Matter, applicant: Applicant, form: dict[str, Any], certs: dict[str, Any]
                        ) -> dict[str, Any] | None:
@@ -198,12 +223,15 @@ class ApplyingService:
 
     async def _approve_at_once(self, app: dict[str, Any], matter: Matter, applicant: Applicant,
                                values: dict[str, Any]) -> dict[str, Any]:
-        """Every rule passed: accepted, approved (the result certificate issued) and completed now by the
-        system. (Had any failed, the application waits in the queue with the failed rules for the reviewer.)"""
-        app = await self.lifecycle.transition(app, "accept", app["version"], SYSTEM, "符合秒批条件，自动受理")
-        result = await self.results.issue(app, matter, applicant, values)
-        app = await self.lifecycle.transition(app, "approve", app["version"], SYSTEM, "秒批：规则全部满足，自动批准",
-                                              {"result": result})
+        """Every rule passed: accepted, approved (the result certificate issued) and completed now
+        by the system — resumed from where an earlier attempt stopped. (Had any rule failed, the
+        application would wait in the queue with the failed rules for the reviewer.)"""
+        if app["state"] == "submitted":
+            app = await self.lifecycle.transition(app, "accept", app["version"], SYSTEM, "符合秒批条件，自动受理")
+        if app["state"] == "in_review":
+            result = await self.results.issue(app, matter, applicant, values)
+            app = await self.lifecycle.transition(app, "approve", app["version"], SYSTEM,
+                                                  "秒批：规则全部满足，自动批准", {"result": result})
         return await self.lifecycle.transition(app, "complete", app["version"], SYSTEM, "秒批办结")
 
     async def check_materials(self, applicant: Applicant, matter: Matter, given: list[dict[str, Any]],

@@ -3,11 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from matters.applying.models import (ApplicantActionIn, Application, ApplicationIn, ApplicationList, MatterList,
-                                     MatterQuery, MatterSummary, UploadOut, UploadQuery)
+from matters.applying.models import (
+    ApplicantActionIn,
+    Application,
+    ApplicationIn,
+    ApplicationList,
+    MatterList,
+    MatterQuery,
+    MatterSummary,
+    UploadOut,
+    UploadQuery,
+)
 from matters.applying.service import ApplyingService
 from server.http.base import BaseHandler
-from server.http.routing import operation, route
+from server.http.routing import IDEMPOTENCY_KEY, operation, route
 from server.principal import PERSON_CHANNELS, STAFF, Principal
 
 TAGS = ["办事 Matters"]
@@ -75,7 +84,7 @@ class UploadHandler(_Base):
 class ApplicationsHandler(_Base):
     @operation("提交申请（须带 Idempotency-Key：同一键同一内容只生成一份申请）", tags=TAGS, auth=PERSON_CHANNELS,
                body=ApplicationIn, response=Application, status=201, errors=(403, 404, 409, 422),
-               headers={"Idempotency-Key": "必填：客户端生成的唯一键（重试时不变）"})
+               headers={"Idempotency-Key": IDEMPOTENCY_KEY})
     async def post(self, principal: Principal, body: ApplicationIn) -> None:
         key = self.idempotency_key()
         app, created = await self.applying.submit(principal, key, body.model_dump())

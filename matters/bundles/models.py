@@ -5,9 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from server.models import Input as _In
 from matters.applying.models import MaterialIn
-
+from server.models import Input as _In
 
 
 class BundleApplicationIn(_In):

@@ -10,8 +10,8 @@ shows on the parent.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,13 @@ from matters.lifecycle import STATE_NAMES, Lifecycle
 from matters.storage import ApplicationStore
 from server.clock import now_ms
 from server.config import ConfigError
-from server.errors import FieldError, InvalidInput, NotFound, PermissionDenied, Unprocessable
+from server.errors import (
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unprocessable,
+)
 from server.idempotency import Idempotency
 from server.principal import Principal
 from server.schema_errors import schema_errors, schema_validator
@@ -137,15 +143,21 @@ class BundleService:
                                    code="matter_target_mismatch")
         made: list[dict[str, Any]] = []
 
-        async def work() -> dict[str, Any]:
-            made.append(await self._create(principal, applicant, b, body))
+        async def work(reserved: str, rerun: bool) -> dict[str, Any]:
+            made.append(await self._create(principal, applicant, b, body, reserved, rerun))
             return {"application_id": made[0]["_id"]}
 
         answer, created = await self.idempotency.run(f"{applicant.key}:{principal.subject}:bundle", idem_key, body,
                                                      work)
         return (made[0], True) if created else (await self.store.get(answer["application_id"]), False)
 
-    async def _create(self, principal: Principal, applicant: Any, b: Bundle, body: dict[str, Any]) -> dict[str, Any]:
+    async def _create(self, principal: Principal, applicant: Any, b: Bundle, body: dict[str, Any], reserved: str,
+                      rerun: bool) -> dict[str, Any]:
+        """The parent and its children, with ids derived from the reservation, so finishing an
+        attempt that stopped half-way adds nothing twice."""
+        parent_id = "a" + reserved
+        if rerun and (done := await self.store.get(parent_id)) is not None:
+            return done
         form = merged_form(b)
         errors = schema_errors(schema_validator(form["schema"]), body["form"], "form")
         if errors:
@@ -174,11 +186,13 @@ class BundleService:
         if problems:
             raise Unprocessable("部分事项的材料不完整或不可用", code="material_missing", errors=problems)
         now = now_ms()
-        parent = {"_id": "a" + secrets.token_hex(12), "kind": "bundle", "bundle": b.code, "bundle_name": b.name,
+        parent = {"_id": parent_id, "kind": "bundle", "bundle": b.code, "bundle_name": b.name,
                   "applicant_key": applicant.key, "number": f"YJS{now}", "children": [], "created_at": now,
                   "state": "submitted", "version": 1}
         for child_body in children_bodies:
-            child = await self.applying.create(principal, applicant, child_body, parent=parent["_id"], held=held)
+            child_id = "a" + hashlib.sha256(f"{reserved}:{child_body['matter']}".encode()).hexdigest()[:24]
+            child = await self.applying.create(principal, applicant, child_body, parent=parent_id, held=held,
+                                               app_id=child_id, rerun=rerun)
             parent["children"].append(child["_id"])
         await self.store.insert(parent)
         return parent

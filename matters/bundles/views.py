@@ -5,7 +5,7 @@ from matters.applying.views import APP_ID, TAGS
 from matters.bundles.models import BundleApplication, BundleApplicationIn
 from matters.bundles.service import BundleService
 from server.http.base import BaseHandler
-from server.http.routing import operation, route
+from server.http.routing import IDEMPOTENCY_KEY, operation, route
 from server.principal import PERSON_CHANNELS, Principal
 
 
@@ -30,7 +30,7 @@ class BundleHandler(_Base):
 class BundleApplicationsHandler(_Base):
     @operation("一次提交“一件事”（须带 Idempotency-Key）：生成总申请与各事项子申请，并联分送各部门", tags=TAGS,
                auth=PERSON_CHANNELS, body=BundleApplicationIn, response=BundleApplication, status=201,
-               errors=(403, 404, 409, 422), headers={"Idempotency-Key": "必填"})
+               errors=(403, 404, 409, 422), headers={"Idempotency-Key": IDEMPOTENCY_KEY})
     async def post(self, principal: Principal, body: BundleApplicationIn) -> None:
         key = self.idempotency_key()
         parent, created = await self.bundles.submit(principal, key, body.model_dump())

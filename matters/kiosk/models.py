@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 from server.models import Input as _In
 
 
-
 class KioskApplicationIn(_In):
     consent_id: str = Field(pattern=r"^c[0-9a-f]{24}$", description="持码人在手机上同意的本次授权")
     matter: str = Field(min_length=3, max_length=40)

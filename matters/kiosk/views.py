@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from identity.devices.service import DeviceService
-from matters.kiosk.models import AwaitingRatingList, KioskApplicationIn, KioskApplicationOut
+from matters.kiosk.models import (
+    AwaitingRatingList,
+    KioskApplicationIn,
+    KioskApplicationOut,
+)
 from matters.kiosk.service import KioskMatters
 from server.http.base import BaseHandler
 from server.http.routing import operation, route

@@ -1,11 +1,14 @@
 """Request and response models of 好差评 and rectifications."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from server.models import Input as _In
+
+Indicator = Literal["整体满意度", "办事效率", "办事指南精确度", "办事便捷度", "平台操作性"]
+Score = Annotated[int, Field(ge=1, le=5)]
 
 
 
@@ -13,7 +16,8 @@ class RatingIn(_In):
     score: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
     tags: list[str] = Field(default_factory=list, max_length=10)
     comment: str = Field("", max_length=500)
-    indicators: dict[str, int] = Field(default_factory=dict, description="分项评价：整体满意度、办事效率、办事指南精确度、办事便捷度、平台操作性（1-5）")
+    indicators: dict[Indicator, Score] = Field(default_factory=dict, max_length=5,
+                                               description="分项评价（1-5）：整体满意度、办事效率、办事指南精确度、办事便捷度、平台操作性")
 
 
 class KioskRatingIn(_In):

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from identity.devices.service import DeviceService
 from matters.applying.views import APP_ID, TAGS
-from matters.ratings.models import (AnswerIn, KioskRatingIn, RatingIn, RatingOut, RectificationList,
-                                    RectificationOut, RectificationQuery)
+from matters.ratings.models import (
+    AnswerIn,
+    KioskRatingIn,
+    RatingIn,
+    RatingOut,
+    RectificationList,
+    RectificationOut,
+    RectificationQuery,
+)
 from matters.ratings.service import RatingService
 from server.http.base import BaseHandler
 from server.http.routing import operation, route

@@ -5,13 +5,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from server.models import Input as _In
 from matters.applying.models import Application
-
+from server.models import Input as _In
+from server.models import Version
 
 
 class StaffActionIn(_In):
-    version: int = Field(ge=1, description="当前版本号（防止两人同时处理）")
+    version: Version
     comment: str = Field("", max_length=500, description="意见；不予受理、补正、不予批准时必填")
     items: list[str] = Field(default_factory=list, max_length=30, description="需要补正的材料")
 

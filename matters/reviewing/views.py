@@ -3,7 +3,13 @@ from __future__ import annotations
 
 from matters.applying.models import Application, ApplicationList
 from matters.applying.views import APP_ID
-from matters.reviewing.models import MatterStats, QueueQuery, StaffActionIn, StaffApplication, StatsOut
+from matters.reviewing.models import (
+    MatterStats,
+    QueueQuery,
+    StaffActionIn,
+    StaffApplication,
+    StatsOut,
+)
 from matters.reviewing.service import ReviewService
 from server.http.base import BaseHandler
 from server.http.routing import operation, route

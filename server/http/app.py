@@ -30,9 +30,10 @@ class PlatformApp(tornado.web.Application):
     """Every route, tried in order, is also described in ``/openapi.json``."""
 
     def __init__(self, routes: list[URLSpec], http: HttpConfig, log: LogConfig, authenticator: Authenticator,
-                 hsts: bool, **settings: Any):
+                 hsts: bool, openapi_enums: dict[str, list[str]] | None = None, **settings: Any):
         self.inflight = 0
         self.api_routes = routes
+        self.openapi_enums = openapi_enums or {}  # values known at run time, for fields marked x-enum
         self.http_config = http
         self.log_config = log
         self.authenticator = authenticator

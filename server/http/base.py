@@ -17,8 +17,19 @@ import tornado.web
 from pydantic import BaseModel, ValidationError
 
 from server import audit
-from server.errors import AppError, FieldError, InvalidInput, PayloadTooLarge, Unauthenticated, UnsupportedMediaType
+from server.errors import (
+    Unavailable,
+    AppError,
+    FieldError,
+    InvalidInput,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
 from server.http import problem
+from server.http.routing import IDEMPOTENCY_KEY_PATTERN
+from server.models import problems_in
+from server.outages import as_unavailable
 from server.principal import Caller, Principal, require_level
 
 if TYPE_CHECKING:
@@ -55,9 +66,32 @@ def _all_optional(model: type[BaseModel]) -> bool:
     return known
 
 
+class _AnyMethod(tuple):
+    """Tornado answers a method outside SUPPORTED_METHODS with 405 before the request is
+    read, which leaves the connection unusable; every method is let in instead and a
+    method the handler lacks gets its 405 after the request is read."""
+
+    def __contains__(self, method: object) -> bool:
+        return True
+
+
+_STANDARD_METHODS = frozenset(tornado.web.RequestHandler.SUPPORTED_METHODS)
+
+
 @tornado.web.stream_request_body
 class BaseHandler(tornado.web.RequestHandler):
     """Every handler of the product derives from this one."""
+
+    SUPPORTED_METHODS = _AnyMethod(tornado.web.RequestHandler.SUPPORTED_METHODS)  # type: ignore[assignment]
+
+    def __getattr__(self, name: str) -> Any:
+        request = self.__dict__.get("request")
+        if request is not None and request.method not in _STANDARD_METHODS and name == request.method.lower():
+            return self._method_not_allowed
+        raise AttributeError(name)
+
+    async def _method_not_allowed(self, *args: Any, **kwargs: Any) -> None:
+        raise tornado.web.HTTPError(405)
 
     #: Largest body this handler accepts; ``None`` = ``http.max_body_bytes`` from config.
     max_body_bytes: int | None = None
@@ -85,11 +119,11 @@ class BaseHandler(tornado.web.RequestHandler):
             self._set_cors_headers()
 
     def prepare(self) -> None:
-        self.application.inflight += 1
-        self._counted = True
+        self._count_in()
         audit.begin_request()
         self._body_chunks: list[bytes] = []
         self._body_size = 0
+        self._too_large = False
         limit = self.body_limit()
         declared = self.request.headers.get("Content-Length")
         if declared is not None:
@@ -99,18 +133,40 @@ class BaseHandler(tornado.web.RequestHandler):
                 raise InvalidInput("Content-Length 无效", code="bad_content_length") from None
             if declared_n > limit:
                 raise PayloadTooLarge(f"请求体不能超过 {limit} 字节", extra={"limit": limit})
-        # Chunked bodies: Tornado itself stops reading past this size.
-        self.request.connection.set_max_body_size(limit)
+        # A chunked body is counted in data_received (so it gets the same 413 problem); the
+        # server's hard cap stays with Tornado.
 
     def data_received(self, chunk: bytes) -> None:
+        if self._too_large or self._finished:
+            return
         self._body_size += len(chunk)
-        if self._body_size <= self.body_limit():
-            self._body_chunks.append(chunk)
+        limit = self.body_limit()
+        if self._body_size > limit:
+            self._too_large = True
+            self._body_chunks.clear()
+            err = PayloadTooLarge(f"请求体不能超过 {limit} 字节", extra={"limit": limit})
+            self.send_error(413, exc_info=(PayloadTooLarge, err, None))
+            return
+        self._body_chunks.append(chunk)
 
-    def on_finish(self) -> None:
+    # Every way a request ends (finished, failed in prepare, aborted by the client, cut off
+    # by the server) counts it out exactly once, so a graceful stop waits for real work only.
+    def _count_in(self) -> None:
+        if not getattr(self, "_counted", False):
+            self._counted = True
+            self.application.inflight += 1
+
+    def _count_out(self) -> None:
         if getattr(self, "_counted", False):
             self._counted = False
             self.application.inflight -= 1
+
+    def on_finish(self) -> None:
+        self._count_out()
+
+    def on_connection_close(self) -> None:
+        self._count_out()
+        super().on_connection_close()
 
     def body_limit(self) -> int:
         return self.max_body_bytes or self.application.http_config.max_body_bytes
@@ -163,10 +219,10 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def idempotency_key(self) -> str:
         """The ``Idempotency-Key`` header every create a retry could duplicate must carry."""
-        key = self.request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 100:
-            raise InvalidInput("请求头 Idempotency-Key 必填（1-100 个字符）", code="idempotency_key_required",
-                               errors=[FieldError("Idempotency-Key", "必填，1-100 个字符")])
+        key = self.request.headers.get("Idempotency-Key", "")
+        if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+            raise InvalidInput("请求头 Idempotency-Key 必填（1-100 个可见 ASCII 字符）", code="idempotency_key_required",
+                               errors=[FieldError("Idempotency-Key", "必填，1-100 个可见 ASCII 字符（不含空格）")])
         return key
 
     def bearer_token(self) -> str:
@@ -206,6 +262,9 @@ class BaseHandler(tornado.web.RequestHandler):
         if not self.raw_body().strip() and _all_optional(model):
             return model()  # every field is optional: an empty body is fine
         data = self.json_body()
+        bad = problems_in(data)
+        if bad:
+            raise InvalidInput(f"请求体有 {len(bad)} 处错误，请检查后重试", errors=bad)
         try:
             return model.model_validate(data)
         except ValidationError as e:
@@ -221,6 +280,10 @@ class BaseHandler(tornado.web.RequestHandler):
             decoded = [v.decode("utf-8", "replace") for v in values]
             is_list = getattr(field.annotation, "__origin__", None) is list
             data[key] = decoded if is_list else decoded[-1]
+        sanitised = getattr(model, "__sanitised__", frozenset())
+        bad = problems_in({k: v for k, v in data.items() if k not in sanitised})
+        if bad:
+            raise InvalidInput(f"查询参数有 {len(bad)} 处错误，请检查后重试", errors=bad)
         try:
             return model.model_validate(data)
         except ValidationError as e:
@@ -258,9 +321,15 @@ class BaseHandler(tornado.web.RequestHandler):
             body = problem.from_status(
                 status_code, f"服务器处理请求时出错，请稍后重试（请求编号 {self.request_id}）"
             )
+        if status == 413:
+            # Answered before the whole body is read: the connection cannot be reused, so say so.
+            self.set_header("Connection", "close")
         self.send_problem(status, body)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, Unavailable):
+            log.warning("request %s: %s", self.request_id, value)
+            return
         if isinstance(value, AppError) and problem.STATUS_BY_KIND.get(value.kind, 500) < 500:
             log.info("request %s: %s", self.request_id, value)
             return
@@ -275,6 +344,10 @@ class BaseHandler(tornado.web.RequestHandler):
         )
 
     def _handle_request_exception(self, e: BaseException) -> None:
+        outage = as_unavailable(e)
+        if outage is not None:
+            log.warning("request %s %s: %s (%s)", self.request_id, self.request.path, outage.code, e)
+            e = outage
         if isinstance(e, AppError):
             self.log_exception(type(e), e, e.__traceback__)
             if not self._finished:
@@ -284,9 +357,13 @@ class BaseHandler(tornado.web.RequestHandler):
 
 
 class NotFoundHandler(BaseHandler):
-    """Any path no route matches: a 404 problem+json, whatever the method."""
+    """Any path no route matches: a 404 problem+json, whatever the method — answered after
+    the request (and any body) is read, so a keep-alive connection stays usable."""
 
-    def prepare(self) -> Any:  # type: ignore[override]
-        self.application.inflight += 1
-        self._counted = True
+    async def _not_found(self, *args: Any, **kwargs: Any) -> None:
         raise tornado.web.HTTPError(404)
+
+    get = post = put = patch = delete = head = _not_found  # type: ignore[assignment]
+
+    def allowed_methods(self) -> list[str]:
+        return []

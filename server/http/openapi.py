@@ -10,6 +10,53 @@ from pydantic.json_schema import models_json_schema
 from tornado.web import URLSpec
 
 from server.http.routing import Operation
+from server.models import MAX_SAFE_INT
+
+# What every request string must look like (server.models refuses the rest): no C0 control
+# characters but tab and line breaks, no DEL or C1 controls, no bidi embeddings, overrides or
+# isolates. ECMA-262 syntax, as JSON Schema has it.
+SAFE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"
+SAFE_JSON = "SafeJsonValue"
+_SAFE_JSON_SCHEMA: dict[str, Any] = {
+    "description": "任意 JSON 值：整数绝对值不超过 2^53-1，字符串不含控制字符或文字方向控制符",
+    "anyOf": [
+        {"type": "string", "pattern": SAFE_TEXT},
+        {"type": "integer", "minimum": -MAX_SAFE_INT, "maximum": MAX_SAFE_INT},
+        {"type": "number"}, {"type": "boolean"}, {"type": "null"},
+        {"type": "array", "items": {"$ref": f"#/components/schemas/{SAFE_JSON}"}},
+        {"type": "object", "propertyNames": {"pattern": SAFE_TEXT},
+         "additionalProperties": {"$ref": f"#/components/schemas/{SAFE_JSON}"}},
+    ],
+}
+_FREE = ({}, True)
+
+
+def harden(schema: Any, enums: dict[str, list[str]]) -> Any:
+    """State in a schema what the server refuses anyway: strings with control characters,
+    integers beyond JSON's safe range, and, in free-form objects, both at any depth. A field
+    marked ``x-enum`` gets the values known at run time (e.g. consent items)."""
+    if isinstance(schema, list):
+        return [harden(s, enums) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: harden(v, enums) if k not in ("enum", "const", "examples", "default") else v for k, v in schema.items()}
+    if "x-enum" in out and out["x-enum"] in enums:
+        out["enum"] = sorted(enums[out.pop("x-enum")])
+    kind = out.get("type")
+    if kind == "string" and not ({"pattern", "enum", "const", "format"} & set(out)):
+        out["pattern"] = SAFE_TEXT
+    elif kind == "integer":
+        out.setdefault("minimum", -MAX_SAFE_INT)
+        out.setdefault("maximum", MAX_SAFE_INT)
+    elif kind == "object":
+        if out.get("additionalProperties", True) in _FREE and "properties" not in out:
+            out["additionalProperties"] = {"$ref": f"#/components/schemas/{SAFE_JSON}"}
+            out["propertyNames"] = {"pattern": SAFE_TEXT}
+        elif isinstance(out.get("additionalProperties"), dict) and "propertyNames" not in out:
+            out["propertyNames"] = {"pattern": SAFE_TEXT}
+    elif schema == {} or set(out) <= {"title", "description"}:
+        out["$ref"] = f"#/components/schemas/{SAFE_JSON}"
+    return out
 
 METHODS = ("get", "post", "put", "patch", "delete")
 _GROUP = re.compile(r"\(\?P<(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
@@ -35,8 +82,14 @@ class Problem(BaseModel):
 
 def path_template(pattern: str) -> tuple[str, list[str]]:
     """``/a/(?P<id>[^/]+)/b$`` -> (``/a/{id}/b``, ``["id"]``)."""
+    template, params = path_parameters(pattern)
+    return template, list(params)
+
+
+def path_parameters(pattern: str) -> tuple[str, dict[str, str]]:
+    """The path template and each parameter's own pattern (what the route accepts)."""
     p = _LOOKAHEAD.sub("", pattern.lstrip("^").rstrip("$"))
-    out, names, i = [], [], 0
+    out, params, i = [], {}, 0
     while i < len(p):
         m = _GROUP.match(p, i)
         if m:
@@ -47,13 +100,43 @@ def path_template(pattern: str) -> tuple[str, list[str]]:
                     continue
                 depth += {"(": 1, ")": -1}.get(p[j], 0)
                 j += 1
-            names.append(m["name"])
+            params[m["name"]] = "^" + p[m.end():j - 1] + "$"
             out.append("{" + m["name"] + "}")
             i = j
         else:
             out.append(p[i])
             i += 1
-    return "".join(out).replace("\\", ""), names
+    return "".join(out).replace("\\", ""), params
+
+
+def _reachable(roots: list[Any], schemas: dict[str, Any]) -> set[str]:
+    """Names of the component schemas these schemas refer to, directly or not."""
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref_ = node.get("$ref")
+            if isinstance(ref_, str) and ref_.startswith("#/components/schemas/"):
+                name = ref_.rsplit("/", 1)[-1]
+                if name not in seen:
+                    seen.add(name)
+                    stack.append(schemas.get(name))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return seen
+
+
+def _inline(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema with its local ``$ref`` (e.g. an enum) resolved."""
+    if "$ref" in schema:
+        return defs.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [_inline(s, defs) for s in schema["anyOf"]]}
+    if "items" in schema:
+        return {**schema, "items": _inline(schema["items"], defs)}
+    return schema
 
 
 def handler_operations(handler: type) -> dict[str, Operation | None]:
@@ -67,7 +150,8 @@ def handler_operations(handler: type) -> dict[str, Operation | None]:
     return ops
 
 
-def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str) -> dict[str, Any]:
+def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str,
+                  enums: dict[str, list[str]] | None = None) -> dict[str, Any]:
     routes = list(routes)
     models: list[tuple[type[BaseModel], str]] = [(Problem, "serialization")]
     for spec in routes:
@@ -78,7 +162,12 @@ def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str) -> dic
                 if model is not None and (model, mode) not in models:
                     models.append((model, mode))
     refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    enums = enums or {}
     schemas = defs.get("$defs", {})
+    # What requests may carry is stated exactly; what responses carry is left as generated.
+    requests = _reachable([refs[key] for key in refs if key[1] == "validation"], schemas)
+    schemas = {name: harden(schema, enums) if name in requests else schema for name, schema in schemas.items()}
+    schemas[SAFE_JSON] = _SAFE_JSON_SCHEMA
 
     def ref(model: type[BaseModel], mode: str) -> dict[str, Any]:
         return refs[(model, mode)]
@@ -87,7 +176,7 @@ def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str) -> dic
     paths: dict[str, Any] = {}
     used_ids: dict[str, int] = {}
     for spec in routes:
-        template, params = path_template(spec.regex.pattern)
+        template, params = path_parameters(spec.regex.pattern)
         item: dict[str, Any] = {}
         for method, op in handler_operations(spec.handler_class).items():
             doc = (getattr(spec.handler_class, method).__doc__ or "").strip()
@@ -101,7 +190,8 @@ def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str) -> dic
                 "summary": op.summary,
                 "tags": list(op.tags) or ["misc"],
                 "parameters": [
-                    {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in params
+                    {"name": n, "in": "path", "required": True, "schema": {"type": "string", "pattern": rx}}
+                    for n, rx in params.items()
                 ],
                 "responses": {},
             }
@@ -110,18 +200,21 @@ def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str) -> dic
             if op.query is not None:
                 qschema = op.query.model_json_schema()
                 required = set(qschema.get("required", []))
+                qdefs = qschema.get("$defs", {})
                 for name, prop in qschema.get("properties", {}).items():
                     entry["parameters"].append(
-                        {"name": name, "in": "query", "required": name in required, "schema": prop}
+                        {"name": name, "in": "query", "required": name in required,
+                         "schema": harden(_inline(prop, qdefs), enums)}
                     )
-            for header, desc in op.headers.items():
+            for header, spec_ in op.headers.items():
                 entry["parameters"].append(
-                    {"name": header, "in": "header", "required": False, "description": desc,
-                     "schema": {"type": "string"}}
+                    {"name": header, "in": "header", "required": spec_.required, "description": spec_.description,
+                     "schema": spec_.schema()}
                 )
             if op.body is not None:
                 entry["requestBody"] = {
-                    "required": True,
+                    # a body whose every field is optional may be left out
+                    "required": any(f.is_required() for f in op.body.model_fields.values()),
                     "content": {"application/json": {"schema": ref(op.body, "validation")}},
                 }
             success: dict[str, Any] = {"description": "成功" if op.status != 204 else "成功（无内容）"}

@@ -1,6 +1,7 @@
 """``application/problem+json`` (RFC 9457) bodies for every error a client sees."""
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 from server.errors import AppError, FieldError, InvalidInput
 
 PROBLEM_CONTENT_TYPE = "application/problem+json; charset=UTF-8"
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 STATUS_BY_KIND = {
     "invalid_input": 400,
@@ -56,7 +58,8 @@ def problem_body(
         "status": status,
         "code": code,
         "detail": detail,
-        "errors": [e.as_dict() for e in errors or []],
+        # a field path may name a key the client sent: never echo control characters back
+        "errors": [{"field": _UNSAFE.sub("?", e.field), "message": e.message} for e in errors or []],
     }
     for k, v in (extra or {}).items():
         body.setdefault(k, v)

@@ -12,6 +12,29 @@ from tornado.web import URLSpec
 
 
 @dataclass(frozen=True)
+class Header:
+    """A request header an operation reads."""
+
+    description: str
+    required: bool = False
+    pattern: str | None = None
+    max_length: int | None = None
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "string"}
+        if self.pattern:
+            out["pattern"] = self.pattern
+        if self.max_length:
+            out["maxLength"] = self.max_length
+        return out
+
+
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,100}$"
+IDEMPOTENCY_KEY = Header("必填：客户端为这次提交生成的唯一键（1-100 个可见 ASCII 字符，重试时不变）", required=True,
+                         pattern=IDEMPOTENCY_KEY_PATTERN, max_length=100)
+
+
+@dataclass(frozen=True)
 class Operation:
     summary: str
     tags: tuple[str, ...] = ()
@@ -28,7 +51,7 @@ class Operation:
     min_level: int = 0
     # The service checks the token's revocation itself (in its own Redis round trip).
     revocation_in_service: bool = False
-    headers: dict[str, str] = field(default_factory=dict)  # request headers: name -> description
+    headers: dict[str, Header] = field(default_factory=dict)  # request headers it reads
 
 
 def operation(
@@ -45,7 +68,7 @@ def operation(
     auth: Iterable[str] | None = None,
     min_level: int = 0,
     revocation_in_service: bool = False,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, Header] | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Decorate an ``async def get/post/...`` of a :class:`BaseHandler`.
 

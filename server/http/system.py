@@ -54,7 +54,8 @@ class OpenApiHandler(BaseHandler):
     async def get(self) -> dict:
         doc = self.application.settings.get("openapi")
         if doc is None:
-            doc = build_openapi(self.application.api_routes, title="政务超级应用 API", version="v1")
+            doc = build_openapi(self.application.api_routes, title="政务超级应用 API", version="v1",
+                                enums=self.application.openapi_enums)
             self.application.settings["openapi"] = doc
         self.set_header("Cache-Control", "no-cache")
         return doc

@@ -5,11 +5,12 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from server.storage.mongo import CollectionSpec
 
-AUDIT_LOG = CollectionSpec("audit_log", (IndexModel([("chain", ASCENDING), ("seq", ASCENDING)], unique=True),))
+AUDIT_LOG = CollectionSpec("audit_log", (IndexModel([("chain", ASCENDING), ("seq", ASCENDING)], unique=True),
+                                         IndexModel([("chain", ASCENDING), ("event", ASCENDING)])))
 # The newest (seq, hash) of each chain, kept apart from the entries: removing the last
 # entries of a chain then shows as a gap between the chain and its head.
 AUDIT_HEADS = CollectionSpec("audit_heads")
@@ -26,13 +27,25 @@ class AuditStore:
         docs = await self.log.find({"chain": chain}).sort("seq", DESCENDING).limit(1).to_list()
         return docs[0] if docs else None
 
-    async def append(self, entry: dict[str, Any]) -> bool:
-        """Insert an entry; False if its (chain, seq) was taken by a concurrent writer."""
+    async def append_many(self, entries: list[dict[str, Any]]) -> int:
+        """Insert entries in order; how many went in before a (chain, seq) taken by a
+        concurrent writer (0 if the first was)."""
         try:
-            await self.log.insert_one(entry)
-            return True
+            await self.log.insert_many(entries, ordered=True)
+            return len(entries)
         except DuplicateKeyError:
-            return False
+            return 0
+        except BulkWriteError as e:
+            errors = e.details.get("writeErrors", [])
+            if not errors or any(err.get("code") != 11000 for err in errors):
+                raise
+            return int(errors[0].get("index", 0))
+
+    async def events_in(self, chain: str, events: list[str]) -> set[str]:
+        if not events:
+            return set()
+        docs = await self.log.find({"chain": chain, "event": {"$in": events}}, {"event": 1}).to_list()
+        return {d["event"] for d in docs}
 
     async def advance_head(self, chain: str, seq: int, hash_: str) -> None:
         """Move the head forward (never back); one upsert."""

@@ -88,8 +88,11 @@ class FastRedis:
                     and not self._proto.transport.is_closing():
                 return self._proto
             loop = asyncio.get_running_loop()
-            _, proto = await asyncio.wait_for(
-                loop.create_connection(_Protocol, self.host, self.port, ssl=self.ssl or None), self.timeout)
+            try:
+                _, proto = await asyncio.wait_for(
+                    loop.create_connection(_Protocol, self.host, self.port, ssl=self.ssl or None), self.timeout)
+            except (OSError, asyncio.TimeoutError) as e:
+                raise ConnectionError(f"Redis at {self.host}:{self.port} is not reachable: {e!r}") from None
             self._proto = proto
             if self._watchdog is None or self._watchdog.done():
                 self._watchdog = asyncio.create_task(self._watch(), name="fastredis-watchdog")

@@ -21,6 +21,29 @@ class Limits:
         """Count one more attempt in a window that ends ``ttl`` seconds after the last one."""
         return await count_in_window(self._redis, self._keys("attempts", what, subject), ttl)
 
+    async def over(self, what: str, subjects: list[str], limit: int) -> int:
+        """0 if every counter of ``what`` for ``subjects`` is under ``limit``; otherwise the
+        seconds until the longest-blocked one falls away (its window ends)."""
+        keys = [self._keys("attempts", what, s) for s in subjects]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.get(key)
+                pipe.pttl(key)
+            replies = await pipe.execute()
+        waits = [max(1, (ttl + 999) // 1000) for value, ttl in zip(replies[::2], replies[1::2])
+                 if value is not None and int(value) >= limit]
+        return max(waits, default=0)
+
+    async def add_windows(self, what: str, subjects: list[str], ttl: int) -> list[int]:
+        """Count one more attempt for each subject (one round trip); the new counts."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for s in subjects:
+                key = self._keys("attempts", what, s)
+                pipe.incrby(key, 1)
+                pipe.expire(key, ttl)
+            replies = await pipe.execute()
+        return [int(v) for v in replies[::2]]
+
     async def peek(self, what: str, subject: str) -> int:
         value = await self._redis.get(self._keys("attempts", what, subject))
         return int(value) if value else 0

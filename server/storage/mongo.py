@@ -34,7 +34,8 @@ def make_client(settings: Settings, uri: str) -> AsyncMongoClient:
         uri,
         tz_aware=True,
         appname="superapp",
-        serverSelectionTimeoutMS=settings.mongodb.server_selection_timeout_ms,
+        serverSelectionTimeoutMS=min(settings.mongodb.server_selection_timeout_ms, settings.mongodb.timeout_ms),
+        timeoutMS=settings.mongodb.timeout_ms,
         uuidRepresentation="standard",
     )
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 import asyncio
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 
-def make_client(url: str) -> aioredis.Redis:
+def make_client(url: str, timeout: float = 2.0) -> aioredis.Redis:
+    """A client whose every command ends within ``timeout`` (no retry of a timeout, so a
+    stalled server is reported quickly); a dropped connection is retried once on a new one
+    (the server was restarted)."""
     return aioredis.from_url(
         url,
         decode_responses=False,
-        socket_connect_timeout=3,
-        socket_timeout=5,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
         health_check_interval=30,
-        retry_on_timeout=True,
+        retry_on_timeout=False,
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
 
 
