@@ -144,7 +144,7 @@ async def issue_codes(mongo_uri: str, redis_url: str, n: int, database: str, pre
     clients = Clients.make(settings, mongo_uri, redis_url)
     try:
         keys = CodeKeys.load([settings.path(f) for f in settings.codes.signing_key_files])
-        store = CodeStore(clients.redis, clients.keys, clients.db, clients.fast_redis)
+        store = CodeStore(clients.redis, clients.keys, clients.db)
         exp = int(time.time()) + 3600
         bodies = []
         record = {"holder": "person:pbench", "notify": "pbench", "iat": str(int(time.time() * 1000)),
@@ -152,7 +152,7 @@ async def issue_codes(mongo_uri: str, redis_url: str, n: int, database: str, pre
         for _ in range(n):
             ref = _os.urandom(16)
             text = keys.sign(CodePayload(PERSON, keys.signing_kid, exp, ref))
-            await store.put_code(ref.hex(), record, REF_RETENTION_MS, None)
+            await store.put_code(ref.hex(), record, REF_RETENTION_MS, None, 0, int(time.time() * 1000))
             bodies.append(json.dumps({"code": text}).encode())
         return bodies
     finally:
@@ -177,6 +177,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--codes", type=int, default=60000)
+    ap.add_argument("--profile", metavar="FILE", help="py-spy (if installed) samples the web process during "
+                                                       "the scan rounds into FILE (speedscope JSON)")
     args = ap.parse_args()
 
     async def run() -> None:
@@ -220,6 +222,10 @@ def main() -> None:
             # Alternate the two, several rounds: this machine is shared and noisy, so the
             # figures are medians over rounds and each round's ratio is printed too.
             rounds = []
+            spy = None
+            if args.profile:
+                spy = subprocess.Popen(["py-spy", "record", "--pid", str(app.pid), "--format", "speedscope",
+                                        "--output", args.profile, "--nonblocking"], stdout=devnull, stderr=devnull)
             for _ in range(args.rounds):
                 b = await measured(bare.pid, load(bare_port, "/bare", bare_bodies, {}, args.seconds,
                                                   args.connections))
@@ -227,6 +233,9 @@ def main() -> None:
                                                   {"Authorization": f"Bearer {token}"}, args.seconds,
                                                   args.connections))
                 rounds.append((b, sc))
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
             base = {k: statistics.median(r[0][k] for r in rounds) for k in ("rps", "p50_ms", "p99_ms",
                                                                             "cpu_us_per_req")}
             scans = {k: statistics.median(r[1][k] for r in rounds) for k in ("rps", "p50_ms", "p99_ms",

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# System packages the product needs beyond Python: a CJK font for certificate images, and
+# System packages the product needs beyond Python: a CJK font for certificate images and
+# redis-server (the embedded Redis, also as a cluster and with Sentinel in the tests), and
 # with --test Debian's Chromium for the H5 end-to-end tests (never a browser downloaded by a
-# test tool). Installs them from Debian's packages when missing (as root, or with
-# passwordless sudo).
+# test tool) and nginx (the load balancer of the multi-process tests). Installs them from
+# Debian's packages when missing (as root, or with passwordless sudo).
 set -euo pipefail
 
 need=()
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)
 if [ "${1:-}" = "--test" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -93,10 +93,31 @@ class MongoConfig(_Section):
 
 
 class RedisConfig(_Section):
+    # single: one server at ``url``. cluster: ``url`` is one node (the rest are discovered) or
+    # ``nodes`` lists seed nodes. sentinel: ``sentinels`` are asked for the master of
+    # ``service_name``; ``url`` may carry the password and database.
+    mode: Literal["single", "cluster", "sentinel"] = "single"
     url: str = ""
-    key_prefix: str = Field("sa:", max_length=32)
+    nodes: list[str] = []
+    sentinels: list[str] = []
+    service_name: str = Field("mymaster", min_length=1, max_length=64)
+    key_prefix: str = Field("sa:", max_length=32, pattern=r"^[^{}]*$")
     # Longest one command may wait for its reply: a stalled Redis is a 503 redis_unavailable.
     timeout_seconds: float = Field(2.0, ge=0.1, le=60)
+
+    @field_validator("nodes", "sentinels", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return _list_from_env(v)
+
+    @field_validator("nodes", "sentinels")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        for item in v:
+            host, _, port = item.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{item!r} should be host:port")
+        return v
 
     @field_validator("url")
     @classmethod
@@ -288,7 +309,8 @@ class Settings(_Section):
 
     @property
     def embedded_redis(self) -> bool:
-        return not self.redis.url
+        r = self.redis
+        return r.mode == "single" and not r.url
 
     def path(self, relative: str) -> Path:
         p = Path(relative)

@@ -13,6 +13,7 @@ import sys
 
 from server.config import ConfigError, Settings, load_settings
 from server.embedded import EmbeddedStartError
+from server.storage.redis import describe
 from superapp.launcher import Runner, StartupError
 
 
@@ -87,7 +88,7 @@ async def _serve(settings: Settings) -> None:
         f"  API docs   {runner.url}/docs    OpenAPI {runner.url}/openapi.json",
         f"  Health     {runner.url}/healthz  Ready {runner.url}/readyz",
         f"  MongoDB    {'embedded nx-27017 ' if s.embedded_mongodb else ''}{_safe(runner.mongo_uri)}",
-        f"  Redis      {'embedded redis-server ' if s.embedded_redis else ''}{_safe(runner.redis_url)}",
+        f"  Redis      {'embedded redis-server ' if s.embedded_redis else ''}{_safe(describe(s.redis, runner.redis_url))}",
     ]
     if s.embedded_mongodb or s.embedded_redis:
         lines.append(f"  Data       {s.path(s.embedded.data_dir)}")

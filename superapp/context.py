@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -75,7 +74,6 @@ from server.providers.wechat import WeChatGateway
 from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
 from server.storage.audit import AuditStore
-from server.storage.fastredis import FastRedis
 from server.storage.idempotency import IdempotencyStore
 from server.storage.limits import Limits
 
@@ -90,8 +88,7 @@ class Clients:
     settings: Settings
     mongo: AsyncMongoClient
     db: AsyncDatabase
-    redis: aioredis.Redis
-    fast_redis: FastRedis
+    redis: redis_storage.Client
     keys: redis_storage.Keys
     pii: PiiCipher
     executor: ThreadPoolExecutor
@@ -101,14 +98,13 @@ class Clients:
     def make(cls, settings: Settings, mongo_uri: str, redis_url: str) -> "Clients":
         s = settings
         mongo = mongo_storage.make_client(s, mongo_uri)
-        return cls(s, mongo, mongo_storage.database(mongo, s), redis_storage.make_client(redis_url, s.redis.timeout_seconds),
-                   FastRedis(redis_url, s.redis.timeout_seconds), redis_storage.Keys(s.redis.key_prefix),
+        return cls(s, mongo, mongo_storage.database(mongo, s), redis_storage.make_client(s.redis, redis_url),
+                   redis_storage.Keys(s.redis.key_prefix, one_node=s.redis.mode != "cluster"),
                    PiiCipher(s.security.key_bytes("pii_encryption_key"), s.security.key_bytes("blind_index_key")),
                    ThreadPoolExecutor(max_workers=8, thread_name_prefix="superapp-sync"), redis_url)
 
     async def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
-        await self.fast_redis.close()
         await self.redis.aclose()
         await self.mongo.close()
 
@@ -163,7 +159,7 @@ class AppContext:
         return self.clients.mongo
 
     @property
-    def redis(self) -> aioredis.Redis:
+    def redis(self) -> redis_storage.Client:
         return self.clients.redis
 
     @property
@@ -225,7 +221,7 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     signing_keys = load_signing_keys([s.path(f) for f in s.tokens.signing_key_files],
                                      forbidden_thumbprints=_demo_token_thumbprints(s))
     sessions = Sessions(AccessTokens(signing_keys, s.tokens.issuer, s.tokens.access_ttl_seconds),
-                        RefreshTokenStore(db), SessionState(redis, keys, c.fast_redis),
+                        RefreshTokenStore(db), SessionState(redis, keys),
                         s.tokens.refresh_ttl_days, s.tokens.refresh_reuse_grace_seconds)
     outbox = DevOutboxSender(redis, keys, pii) if s.sms.sender == "dev" else None
     sender: SmsSender = outbox or HttpSmsSender(s.sms.gateway_url, s.sms.gateway_token, s.sms.sign_name)
@@ -235,7 +231,8 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     registry: EnterpriseRegistry = (
         DevEnterpriseRegistry(RegistryStore(db)) if s.registry.provider == "dev"
         else HttpEnterpriseRegistry(s.registry.url, s.registry.token, pii, s.registry.timeout_seconds))
-    wechat = WeChatGateway(wechat_base_url, s.wechat.appid, s.wechat.secret, c.redis_url,
+    wechat = WeChatGateway(wechat_base_url, s.wechat.appid, s.wechat.secret,
+                           redis_storage.make_sync_client(s.redis, c.redis_url),
                            s.redis.key_prefix, c.executor, s.wechat.timeout_seconds)
     persons = PersonStore(db)
     enterprise_store = EnterpriseStore(db)
@@ -250,7 +247,7 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     catalog = load_catalog(s.path(s.wallet.catalog_file))
     catalog.register_items(items)
     consent_store = ConsentStore(db)
-    code_store = CodeStore(redis, keys, db, c.fast_redis)
+    code_store = CodeStore(redis, keys, db)
     codes = CodeService(code_keys, code_store, directory, enterprises, items, audit, limits, s.codes,
                         purposes=consent_store.purposes_of)
 

@@ -1,11 +1,11 @@
-"""Moves scans from the Redis stream (written on the hot path) into MongoDB, where they
+"""Moves scans from the Redis streams (one per code shard, written on the hot path) into MongoDB, where they
 form the holder's 用码记录 (an append-only access log the holder reads at
 ``GET /api/v1/codes/history``). Disclosures of data after a scan (consents) are written
 to the holder's hash-chained audit trail by the consent service.
 
-Every process runs one recorder in the same consumer group; an entry left pending by a
-process that died is claimed by another after 30 s. A redelivered scan is recognised by
-its id and not recorded twice.
+Every worker process runs one recorder in the same consumer group, reading the shards in
+turn; an entry left pending by a process that died is claimed by another after 30 s (checked
+every few seconds). A redelivered scan is recognised by its id and not recorded twice.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import os
 import socket
 
 from identity.codes.service import scan_entry_to_doc
-from identity.codes.storage import CodeStore
+from identity.codes.storage import SHARDS, CodeStore
 from server.jobs import stop_task
 
 log = logging.getLogger("superapp.recorder")
@@ -27,6 +27,7 @@ class ScanRecorder:
         self.block_ms = block_ms
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._task: asyncio.Task | None = None
+        self._next_claim = 0.0
 
     async def start(self) -> None:
         await self.store.ensure_recorder_group()
@@ -54,12 +55,19 @@ class ScanRecorder:
             log.exception("could not create the scan stream group")
 
     async def drain_once(self) -> int:
-        entries = await self.store.read_scans(self.consumer, 100, self.block_ms)
-        if not entries:
-            return 0
-        await self.store.record_scans([scan_entry_to_doc(i, f) for i, f in entries])
-        await self.store.ack_scans([i for i, _ in entries])
-        return len(entries)
+        """One pass over every shard's stream; how many scans were recorded."""
+        loop = asyncio.get_running_loop()
+        claim = loop.time() >= self._next_claim
+        if claim:
+            self._next_claim = loop.time() + 5
+        n = 0
+        for shard in range(SHARDS):
+            entries = await self.store.read_scans(shard, self.consumer, 100, max(1, self.block_ms // SHARDS), claim)
+            if entries:
+                await self.store.record_scans([scan_entry_to_doc(i, f) for i, f in entries])
+                await self.store.ack_scans(shard, [i for i, _ in entries])
+                n += len(entries)
+        return n
 
     async def stop(self) -> None:
         await stop_task(self._task)

@@ -19,7 +19,7 @@ from identity.codes.codec import (
     CodePayload,
     parse,
 )
-from identity.codes.storage import CodeStore
+from identity.codes.storage import SHARDS, CodeStore, shard_of_ref, shard_of_short
 from identity.enterprises.service import EnterpriseService
 from identity.facade import Directory
 from identity.items import ItemCatalog
@@ -107,6 +107,13 @@ _REASONS = {
 }
 
 
+def _ref_in_shard(shard: int) -> bytes:
+    """A random 16-byte code reference whose shard is ``shard`` (the low bits of its first byte)."""
+    raw = bytearray(os.urandom(16))
+    raw[0] = (raw[0] & ~(SHARDS - 1) & 0xFF) | shard
+    return bytes(raw)
+
+
 def code_error(e: CodeError) -> Exception:
     cls, code = _REASONS[e.reason]
     return cls(str(e), code=code, errors=[FieldError("code", str(e))])
@@ -152,22 +159,20 @@ class CodeService:
         items = self._check_items(items, SUBJECT_TYPES[subject_type])
         now = now_ms()
         exp = now // 1000 + self.cfg.ttl_seconds
-        ref = os.urandom(16)
-        payload = CodePayload(subject_type, self.keys.signing_kid, exp, ref,
-                              tuple(self.items.id_of(i) for i in items))
-        text = self.keys.sign(payload)
         record = {"holder": holder, "notify": principal.subject, "iat": str(now), "exp": str(exp), "name": name,
                   "level": level, "type": SUBJECT_TYPES[subject_type], "items": json.dumps(items)}
-        short = None
+        short_ttl = (self.cfg.ttl_seconds + self.cfg.leeway_seconds) * 1000  # as long as the QR code
         for _ in range(5):
             short = f"{secrets.randbelow(10**8):08d}" if self.cfg.short_codes else None
-            if await self.store.put_code(ref.hex(), record, REF_RETENTION_MS, short):
+            ref = _ref_in_shard(shard_of_short(short) if short else secrets.randbelow(SHARDS))
+            if await self.store.put_code(ref.hex(), record, REF_RETENTION_MS, short, short_ttl, now):
                 break
         else:
             short = None
-            await self.store.put_code(ref.hex(), record, REF_RETENTION_MS, None)
-        if short is not None:
-            await self.store.limit_short_code(short, (self.cfg.ttl_seconds + self.cfg.leeway_seconds) * 1000)
+            ref = _ref_in_shard(secrets.randbelow(SHARDS))
+            await self.store.put_code(ref.hex(), record, REF_RETENTION_MS, None, short_ttl, now)
+        text = self.keys.sign(CodePayload(subject_type, self.keys.signing_kid, exp, ref,
+                                          tuple(self.items.id_of(i) for i in items)))
         return IssuedCode(text, short, exp, now // 1000 + self.cfg.refresh_after_seconds,
                           SUBJECT_TYPES[subject_type], items)
 
@@ -184,7 +189,7 @@ class CodeService:
     async def revoke_all(self, principal: Principal, enterprise_id: str | None, caller: Caller) -> int:
         holder, _, _, _ = await self._holder(principal, enterprise_id)
         now = now_ms()
-        await self.store.void_codes_before(holder, now + 1, REF_RETENTION_MS)
+        await self.store.revoke_codes_of(holder, now - REF_RETENTION_MS)
         chain = enterprise_chain(enterprise_id) if enterprise_id else person_chain(principal.subject)
         await self.audit.record(chain, Actor("person", principal.subject), "codes.revoked_all",
                                 target={"type": holder.split(":")[0], "id": holder.split(":")[1]},
@@ -243,22 +248,23 @@ class CodeService:
         return ref
 
     async def _scan(self, actor: ScanActor, ref: str, mode: str) -> ScanResult:
-        scan_id = "s" + secrets.token_hex(12)
-        result = await self.store.scan(ref, scan_id, now_ms(), REF_RETENTION_MS, actor.as_dict(),
-                                       SCAN_RECORD_TTL_S, actor.token, mode)
+        scan_id = "s" + f"{shard_of_ref(ref):02x}" + secrets.token_hex(11)
+        result = await self.store.scan(ref, scan_id, now_ms(), REF_RETENTION_MS, actor.as_dict(), actor.token,
+                                       actor.id if actor.type == "device" else None, SCAN_RECORD_TTL_S, mode)
         outcome = result[0]
-        if outcome == "token_revoked":
-            raise Unauthenticated("登录已失效，请重新登录", code="token_revoked")
         if outcome == "ok":
             return ScanResult(scan_id, result[1], result[2], result[3], json.loads(result[4]))
+        if outcome == "token_revoked":
+            raise Unauthenticated("登录已失效，请重新登录", code="token_revoked")
+        if outcome == "device_disabled":
+            raise PermissionDenied("该终端已停用", code="device_disabled")
+        if outcome == "device_scope_missing":
+            raise PermissionDenied("本终端未开通扫码功能", code="device_scope_missing",
+                                   extra={"required_scope": "scan"})
         if outcome == "replayed":
             raise Conflict("该服务码已被使用，请让对方刷新后重新出示", code="code_already_used")
         if outcome == "revoked":
             raise Unprocessable("该服务码已被持有人作废", code="code_revoked")
-        if outcome == "device_inactive":
-            raise PermissionDenied("该终端已停用", code="device_disabled")
-        if outcome == "device_scope":
-            raise PermissionDenied("本终端未开通扫码功能", code="device_scope_missing", extra={"required_scope": "scan"})
         raise Unprocessable("服务码无效或已过期，请让对方刷新后重新出示", code="code_unknown")
 
     async def scan_offline(self, actor: ScanActor, code: str, scanned_at: int) -> ScanResult:

@@ -101,7 +101,7 @@ class Sessions:
                 raise Unauthenticated("登录已过期，请重新登录", code="refresh_token_expired")
             rotated_at = doc["rotated_at"]
             if rotated_at is None or now - rotated_at > self.grace_ms:
-                revoked = await self._revoke_family(doc["family"])
+                revoked = await self._revoke_family(doc["person_id"], doc["family"])
                 log.warning("refresh token reuse: family %s of %s revoked (%d tokens)",
                             doc["family"], doc["person_id"], revoked)
                 raise Unauthenticated("检测到登录凭证被重复使用，为保护账户安全已退出所有相关登录，请重新登录",
@@ -119,10 +119,10 @@ class Sessions:
         access, claims = self.access(outcome.person_id, outcome.channel, level, {**(extra or {}), "fam": outcome.family})
         return TokenPair(access, self.tokens.ttl, successor, to_datetime(outcome.expires_at), claims)
 
-    async def _revoke_family(self, family: str) -> int:
+    async def _revoke_family(self, person_id: str, family: str) -> int:
         """Every refresh token of a login, and every access token issued in it, at once."""
         n = await self.store.revoke_family(family, now_ms())
-        await self.state.revoke_family(family, self.tokens.ttl + 60)
+        await self.state.revoke_family(person_id, family, self.tokens.ttl + 60)
         return n
 
     async def family_of(self, refresh_token: str) -> dict[str, Any] | None:
@@ -130,11 +130,11 @@ class Sessions:
 
     async def end(self, principal: Principal, refresh_token: str | None) -> None:
         """Log out this session: its access token now, its refresh family too."""
-        await self.state.revoke_jti(principal.jti, principal.exp)
+        await self.state.revoke_jti(principal.subject, principal.jti, principal.exp)
         if refresh_token:
             doc = await self.store.get(_hash(refresh_token))
             if doc is not None and doc["person_id"] == principal.subject:
-                await self._revoke_family(doc["family"])
+                await self._revoke_family(doc["person_id"], doc["family"])
 
     async def end_all(self, subject: str) -> int:
         """Log out everywhere: every refresh token, and every access token issued until now."""

@@ -54,11 +54,13 @@ def _client_class(base: str) -> type[WeChatClient]:
 
 
 class WeChatGateway:
-    def __init__(self, base_url: str, appid: str, secret: str, redis_url: str, key_prefix: str,
+    def __init__(self, base_url: str, appid: str, secret: str, sync_redis: Any, key_prefix: str,
                  executor: Executor, timeout: float = 5.0):
+        """``sync_redis``: a blocking redis-py client (single, cluster or Sentinel master) for
+        wechatpy's shared access token."""
         self.base_url = base_url.rstrip("/")
         self.appid = appid
-        self._sync_redis = redis.Redis.from_url(redis_url, socket_timeout=timeout)
+        self._sync_redis = sync_redis
         storage = RedisStorage(self._sync_redis, prefix=f"{key_prefix}wechatpy")
         self.client = _client_class(self.base_url)(appid, secret, session=storage, timeout=timeout)
         self.executor = executor
