@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "default.toml"
@@ -125,6 +125,14 @@ class RedisConfig(_Section):
         if v and not v.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return v
+
+    @model_validator(mode="after")
+    def _mode_has_servers(self) -> "RedisConfig":
+        if self.mode == "cluster" and not (self.nodes or self.url):
+            raise ValueError("mode cluster needs redis.nodes (host:port,...) or a node in redis.url")
+        if self.mode == "sentinel" and not self.sentinels:
+            raise ValueError("mode sentinel needs redis.sentinels (host:port,...)")
+        return self
 
 
 class EmbeddedConfig(_Section):

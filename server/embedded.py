@@ -242,3 +242,145 @@ class DataDirLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+class EmbeddedRedisNode(EmbeddedRedis):
+    """One node of an embedded cluster (or a Sentinel's master): no persistence, extra flags."""
+
+    def __init__(self, data_dir: Path, slug: str, extra: list[str], host: str = "127.0.0.1"):
+        self.slug = slug
+        super().__init__(data_dir, host)
+        self.extra = extra
+
+    def argv(self) -> list[str]:
+        argv = super().argv()
+        argv[argv.index("--dir") + 1] = str(self.root / self.slug)
+        (self.root / self.slug).mkdir(parents=True, exist_ok=True)
+        argv[argv.index("--appendonly") + 1] = "no"
+        return argv + self.extra
+
+
+class EmbeddedRedisClusterNode(EmbeddedRedisNode):
+    def argv(self) -> list[str]:
+        # The cluster bus defaults to port + 10000, which a free port above 55535 cannot have.
+        self.bus_port = free_port(self.host)
+        return super().argv() + ["--cluster-port", str(self.bus_port)]
+
+
+class EmbeddedRedisCluster:
+    """A Redis Cluster of ``masters`` nodes on loopback (no replicas), from the redis-server
+    binary: each node started with cluster mode on, the 16384 slots split between them, the
+    nodes introduced to each other, then waited on until every node reports the cluster ok."""
+
+    name = "embedded Redis Cluster"
+
+    def __init__(self, data_dir: Path, masters: int = 3, host: str = "127.0.0.1"):
+        self.root = data_dir
+        self.host = host
+        self.nodes = [EmbeddedRedisClusterNode(data_dir, f"redis-cluster-{i}", [
+            "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{i}.conf",
+            "--cluster-node-timeout", "2000", "--cluster-require-full-coverage", "yes"], host)
+            for i in range(masters)]
+
+    @property
+    def addresses(self) -> list[str]:
+        return [f"{n.host}:{n.port}" for n in self.nodes]
+
+    @property
+    def uri(self) -> str:
+        return f"redis://{self.addresses[0]}/0"
+
+    async def start(self, timeout: float = 60.0) -> None:
+        for node in self.nodes:
+            await node.start()
+        slots = 16384
+        n = len(self.nodes)
+        for i, node in enumerate(self.nodes):
+            await _redis_command(node, "CLUSTER", "ADDSLOTSRANGE", str(i * slots // n), str((i + 1) * slots // n - 1))
+        for node in self.nodes[1:]:
+            await _redis_command(self.nodes[0], "CLUSTER", "MEET", node.host, str(node.port), str(node.bus_port))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            infos = [await _redis_command(node, "CLUSTER", "INFO") for node in self.nodes]
+            if all(b"cluster_state:ok" in i and f"cluster_known_nodes:{n}".encode() in i for i in infos):
+                return
+            await asyncio.sleep(0.2)
+        await self.stop()
+        raise EmbeddedStartError(f"{self.name} did not reach cluster_state:ok within {timeout:.0f}s")
+
+    async def stop(self) -> None:
+        for node in reversed(self.nodes):
+            await node.stop()
+
+
+class EmbeddedRedisSentinel:
+    """A Redis master and one Sentinel watching it (``service_name``), on loopback."""
+
+    name = "embedded Redis Sentinel"
+
+    def __init__(self, data_dir: Path, service_name: str = "superapp", host: str = "127.0.0.1"):
+        self.root = data_dir
+        self.host = host
+        self.service_name = service_name
+        self.master = EmbeddedRedisNode(data_dir, "redis-sentinel-master", [], host)
+        self.sentinel: subprocess.Popen[bytes] | None = None
+        self.sentinel_port = 0
+
+    @property
+    def sentinels(self) -> list[str]:
+        return [f"{self.host}:{self.sentinel_port}"]
+
+    async def start(self, timeout: float = 30.0) -> None:
+        await self.master.start()
+        exe = redis_server_binary()
+        assert exe is not None  # the master started from it
+        self.sentinel_port = free_port(self.host)
+        conf = self.root / "redis-sentinel" / "sentinel.conf"
+        conf.parent.mkdir(parents=True, exist_ok=True)
+        conf.write_text(f"bind {self.host}\nport {self.sentinel_port}\ndir {conf.parent}\n"
+                        f"sentinel monitor {self.service_name} {self.master.host} {self.master.port} 1\n"
+                        f"sentinel down-after-milliseconds {self.service_name} 2000\n")
+        with open(self.root / "log" / "redis-sentinel.log", "ab") as logf:
+            self.sentinel = subprocess.Popen([exe, str(conf), "--sentinel"], stdin=subprocess.DEVNULL, stdout=logf,
+                                             stderr=subprocess.STDOUT, cwd=conf.parent, start_new_session=True,
+                                             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        probe = EmbeddedRedis(self.root, self.host)
+        probe.port = self.sentinel_port
+        while loop.time() < deadline:
+            if await probe._ready():
+                reply = await _redis_command(probe, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.service_name)
+                if str(self.master.port).encode() in reply:
+                    return
+            await asyncio.sleep(0.2)
+        await self.stop()
+        raise EmbeddedStartError(f"{self.name} did not watch the master within {timeout:.0f}s")
+
+    async def stop(self) -> None:
+        proc, self.sentinel = self.sentinel, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        await self.master.stop()
+
+
+async def _redis_command(server: EmbeddedServer, *args: str) -> bytes:
+    """One command to one server (set-up only), its reply flattened to bytes."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis(host=server.host, port=server.port, socket_timeout=5)
+    try:
+        reply = await client.execute_command(*args)
+    except aioredis.RedisError as e:
+        raise EmbeddedStartError(f"{' '.join(args)} on {server.host}:{server.port}: {e}") from None
+    finally:
+        await client.aclose()
+    if isinstance(reply, (list, tuple)):
+        return b" ".join(r if isinstance(r, bytes) else str(r).encode() for r in reply)
+    return reply if isinstance(reply, bytes) else str(reply).encode()

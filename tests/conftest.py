@@ -1,6 +1,11 @@
 """Test fixtures: real embedded MongoDB-wire and Redis servers (or MONGODB_URI /
 REDIS_URL when set), started once per session on free ports; each app under test
-gets its own database and Redis key prefix."""
+gets its own database and Redis key prefix.
+
+Tests marked ``redis_modes`` (the ones whose rules live in Redis: SMS limits, codes and
+scans, consent, sessions and revocation, idempotency, events, notification leasing) run
+twice: against one Redis server and against a 3-master Redis Cluster started from the same
+``redis-server`` binary (or the nodes in ``REDIS_CLUSTER_NODES``, comma-separated)."""
 from __future__ import annotations
 
 import os
@@ -8,29 +13,57 @@ from typing import AsyncIterator
 
 import pytest
 
-from server.embedded import EmbeddedMongo, EmbeddedRedis
+from server.embedded import EmbeddedMongo, EmbeddedRedis, EmbeddedRedisCluster
 from tests.support import Backends, RunningApp, start_app, stop_app
+
+REDIS_MODES = ["single", "cluster"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "redis_modes: run against one Redis server and against a Redis Cluster")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Every test that uses the servers names its Redis mode, so the single-server ones share
+    # one set of fixtures whether or not they are also run on the cluster.
+    if "backends" in metafunc.fixturenames:
+        modes = REDIS_MODES if metafunc.definition.get_closest_marker("redis_modes") else ["single"]
+        metafunc.parametrize("backends", modes, indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
-async def backends(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Backends]:
-    started = []
-    root = tmp_path_factory.mktemp("embedded")
-    mongo_uri = os.environ.get("MONGODB_URI", "")
-    redis_url = os.environ.get("REDIS_URL", "")
-    if not mongo_uri:
-        mongo = EmbeddedMongo(root)
-        await mongo.start()
-        started.append(mongo)
-        mongo_uri = mongo.uri
-    if not redis_url:
-        redis = EmbeddedRedis(root)
-        await redis.start()
-        started.append(redis)
-        redis_url = redis.uri
-    yield Backends(mongo_uri, redis_url)
-    for server in reversed(started):
-        await server.stop()
+async def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if os.environ.get("MONGODB_URI"):
+        yield os.environ["MONGODB_URI"]
+        return
+    mongo = EmbeddedMongo(tmp_path_factory.mktemp("embedded-mongo"))
+    await mongo.start()
+    yield mongo.uri
+    await mongo.stop()
+
+
+@pytest.fixture(scope="session")
+async def backends(request: pytest.FixtureRequest, mongo_uri: str,
+                   tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Backends]:
+    mode = getattr(request, "param", "single")
+    if mode == "cluster":
+        nodes = [n.strip() for n in os.environ.get("REDIS_CLUSTER_NODES", "").split(",") if n.strip()]
+        cluster = None
+        if not nodes:
+            cluster = EmbeddedRedisCluster(tmp_path_factory.mktemp("embedded-redis-cluster"))
+            await cluster.start()
+            nodes = cluster.addresses
+        yield Backends(mongo_uri, "", "cluster", tuple(nodes))
+        if cluster is not None:
+            await cluster.stop()
+        return
+    if os.environ.get("REDIS_URL"):
+        yield Backends(mongo_uri, os.environ["REDIS_URL"])
+        return
+    redis = EmbeddedRedis(tmp_path_factory.mktemp("embedded-redis"))
+    await redis.start()
+    yield Backends(mongo_uri, redis.uri)
+    await redis.stop()
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +72,6 @@ async def app(backends: Backends) -> AsyncIterator[RunningApp]:
     running = await start_app(backends)
     yield running
     await stop_app(running)
-
-
 
 
 @pytest.fixture(scope="session")

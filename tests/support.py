@@ -16,7 +16,9 @@ from superapp.launcher import Runner
 @dataclass(frozen=True)
 class Backends:
     mongo_uri: str
-    redis_url: str
+    redis_url: str  # one server ("single"); empty on a cluster
+    redis_mode: str = "single"
+    redis_nodes: tuple[str, ...] = ()  # the cluster's nodes
 
 
 def make_settings(backends: Backends, overrides: dict[str, Any] | None = None,
@@ -26,6 +28,8 @@ def make_settings(backends: Backends, overrides: dict[str, Any] | None = None,
     env = {
         "MONGODB_URI": backends.mongo_uri,
         "REDIS_URL": backends.redis_url,
+        "SUPERAPP_REDIS__MODE": backends.redis_mode,
+        "SUPERAPP_REDIS__NODES": ",".join(backends.redis_nodes),
         "SUPERAPP_MONGODB__DATABASE": f"test_{tag}",
         "SUPERAPP_REDIS__KEY_PREFIX": f"t{tag}:",
         "SUPERAPP_HTTP__PORT": "0",

@@ -210,13 +210,13 @@ class HoldingService:
     async def _live_share(self, token: str, ip: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """(share, certificate) of an unexpired share token. Tokens are verified without login,
         so an address that keeps presenting unknown ones is slowed down."""
-        wait = await self.limits.over("share-miss", [ip], self.share_misses_per_minute)
+        wait, _ = await self.limits.spend("share-miss", [ip], self.share_misses_per_minute, 60)
         if wait:
             raise RateLimited(f"核验过于频繁，请 {wait} 秒后再试", code="share_attempts_exceeded", retry_after=wait)
         share = await self.store.share(hashlib.sha256(token.encode()).hexdigest())
         if share is None:
-            await self.limits.add_windows("share-miss", [ip], 60)
             raise NotFound("未找到该亮证码", code="share_not_found")
+        await self.limits.refund("share-miss", [ip])
         if share["expires_at"] <= now_ms():
             raise Gone("亮证码已过期，请让持证人重新出示", code="share_expired")
         cert = await self.certs.certificate(share["certificate_id"])

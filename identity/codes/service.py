@@ -232,16 +232,17 @@ class CodeService:
         where = [f"{actor.type}:{actor.id}", "hall:" + hashlib.sha256(
             (actor.location or actor.department or actor.id).encode()).hexdigest()[:16]]
         limit = self.cfg.short_code_misses_per_minute
-        wait = await self.limits.over("short-code-miss", where, limit)
+        wait, guesses = await self.limits.spend("short-code-miss", where, limit, 60)
         if wait:
             raise RateLimited(f"短码输入错误次数过多，请 {wait} 秒后再试，或请对方出示二维码",
                               code="short_code_attempts_exceeded", retry_after=wait)
         ref = await self.store.ref_of_short(short_code)
-        if ref is None:
-            counts = await self.limits.add_windows("short-code-miss", where, 60)
-            if max(counts) == limit:
+        if ref is not None:
+            await self.limits.refund("short-code-miss", where)
+        else:
+            if guesses == limit:
                 log.warning("short codes: %d unknown short codes within a minute from %s %s (department %s, hall %s); "
-                            "short codes from there are refused for a minute", max(counts), actor.type, actor.id,
+                            "short codes from there are refused for a minute", guesses, actor.type, actor.id,
                             actor.department or "?", actor.location or "?")
             raise Unprocessable("短码无效或已过期，请让对方刷新后重新出示", code="code_unknown",
                                 errors=[FieldError("short_code", "短码无效或已过期")])

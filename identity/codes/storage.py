@@ -20,6 +20,7 @@ marks each code as revoked where the scan looks.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -166,11 +167,9 @@ class CodeStore:
     async def revoke_codes_of(self, holder: str, now_ms: int) -> int:
         """Mark every live code of the holder revoked; how many were live."""
         refs = [r.decode() for r in await self._redis.zrangebyscore(self._holder_codes(holder), now_ms, "+inf")]
-        if refs:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for ref in refs:
-                    await self._revoke(keys=[self._k(shard_of_ref(ref), "code", ref)], client=pipe)
-                await pipe.execute()
+        if refs:  # one script per code (each in its shard), sent together
+            await asyncio.gather(*(self._batch.run(self._revoke, [self._k(shard_of_ref(ref), "code", ref)], [])
+                                   for ref in refs))
         return len(refs)
 
     # -- scanning (hot path) ---------------------------------------------------------------------

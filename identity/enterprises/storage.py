@@ -9,29 +9,6 @@ from pymongo.errors import DuplicateKeyError
 
 from server.storage.mongo import CollectionSpec
 
-ENTERPRISES = CollectionSpec("registry_enterprises", (IndexModel([("uscc", ASCENDING)], unique=True),))
-STAFF = CollectionSpec(
-    "staff_accounts",
-    (IndexModel([("username", ASCENDING)], unique=True), IndexModel([("department", ASCENDING)])),
-)
-DEVICES = CollectionSpec(
-    "devices",
-    (IndexModel([("device_id", ASCENDING)], unique=True), IndexModel([("key_thumbprint", ASCENDING)])),
-)
-PERSONS = CollectionSpec("persons")
-PHONE_BINDINGS = CollectionSpec("phone_bindings", (IndexModel([("person_id", ASCENDING)]),))
-WECHAT_BINDINGS = CollectionSpec(
-    "wechat_bindings", (IndexModel([("person_id", ASCENDING)]), IndexModel([("unionid", ASCENDING)]))
-)
-# unionid -> person: the same WeChat user across our mini-programs / official accounts.
-WECHAT_UNIONS = CollectionSpec("wechat_unions", (IndexModel([("person_id", ASCENDING)]),))
-ID_BINDINGS = CollectionSpec("id_bindings", (IndexModel([("person_id", ASCENDING)]),))
-REFRESH_TOKENS = CollectionSpec(
-    "refresh_tokens",
-    (IndexModel([("family", ASCENDING)]), IndexModel([("person_id", ASCENDING)]),
-     IndexModel([("expires_at", ASCENDING)])),
-)
-
 ENTERPRISES = CollectionSpec(
     "enterprises", (IndexModel([("uscc", ASCENDING)], unique=True), IndexModel([("admin_person_id", ASCENDING)]))
 )

@@ -35,17 +35,19 @@ class StaffService:
                 "name": staff["name"]}
 
     async def login(self, username: str, password: str, totp: str, ip: str) -> tuple[TokenPair, dict[str, Any]]:
-        failures = await self.limits.peek("staff-login", username)
-        if failures >= MAX_FAILURES:
-            raise RateLimited("登录失败次数过多，账户已临时锁定 15 分钟", code="staff_locked", retry_after=LOCK_SECONDS)
+        # Each try is counted before the password is checked (simultaneous guesses cannot all
+        # slip under the limit); a successful login clears the count.
+        wait, tries = await self.limits.spend("staff-login", [username], MAX_FAILURES, LOCK_SECONDS)
+        if wait:
+            raise RateLimited(f"登录失败次数过多，账户已临时锁定，请 {(wait + 59) // 60} 分钟后再试",
+                              code="staff_locked", retry_after=wait)
         staff = await self.store.get(username)
         ok = (staff is not None and staff.get("status") == "active"
               and verify_password(password, staff["password_hash"])
               and pyotp.TOTP(self.pii.decrypt(staff["totp_secret_enc"], "totp_secret")).verify(totp, valid_window=1)
               and await self.limits.first_use("totp", f"{username}:{totp}", 90))
         if not ok:
-            n = await self.limits.add_window("staff-login", username, LOCK_SECONDS)
-            left = max(0, MAX_FAILURES - n)
+            left = max(0, MAX_FAILURES - tries)
             raise Unauthenticated(f"用户名、密码或动态口令不正确（还可尝试 {left} 次）", code="staff_login_failed",
                                   extra={"remaining_tries": left})
         await self.limits.reset("staff-login", username)

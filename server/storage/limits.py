@@ -3,15 +3,23 @@ window (real-name tries, login failures), and "seen once" markers (assertion ``j
 one-time passwords). Every domain uses this one implementation."""
 from __future__ import annotations
 
+import asyncio
+
 import redis.asyncio as aioredis
 
-from server.storage.redis import Keys, count_in_window
+from server.storage.redis import Keys, ScriptBatcher, count_in_window
+
+# Never below zero, never a counter without its window's expiry.
+_REFUND_LUA = ("local v = tonumber(redis.call('GET', KEYS[1])) "
+               "if v and v > 0 then return redis.call('DECR', KEYS[1]) end return 0")
 
 
 class Limits:
     def __init__(self, redis: aioredis.Redis, keys: Keys):
         self._redis = redis
         self._keys = keys
+        self._refund = redis.register_script(_REFUND_LUA)
+        self._batch = ScriptBatcher(redis)
 
     async def add_day(self, what: str, subject: str, day: str) -> int:
         """Count one more attempt of ``what`` by ``subject`` on ``day`` (kept two days)."""
@@ -21,28 +29,28 @@ class Limits:
         """Count one more attempt in a window that ends ``ttl`` seconds after the last one."""
         return await count_in_window(self._redis, self._keys("attempts", what, subject), ttl)
 
-    async def over(self, what: str, subjects: list[str], limit: int) -> int:
-        """0 if every counter of ``what`` for ``subjects`` is under ``limit``; otherwise the
-        seconds until the longest-blocked one falls away (its window ends)."""
+    async def spend(self, what: str, subjects: list[str], limit: int, window: int) -> tuple[int, int]:
+        """Take one guess from each subject's budget of ``limit`` per ``window`` seconds (a
+        fixed window from the first guess), counted before the guess is checked so that
+        simultaneous guesses from several processes cannot all slip under the limit.
+        (0, highest count) when every budget had one left; otherwise (seconds until the
+        longest-blocked window ends, highest count). ``refund`` a guess that was right."""
         keys = [self._keys("attempts", what, s) for s in subjects]
         async with self._redis.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.get(key)
+                pipe.set(key, b"0", ex=window, nx=True)
+                pipe.incrby(key, 1)
                 pipe.pttl(key)
             replies = await pipe.execute()
-        waits = [max(1, (ttl + 999) // 1000) for value, ttl in zip(replies[::2], replies[1::2])
-                 if value is not None and int(value) >= limit]
-        return max(waits, default=0)
+        counts, ttls = [int(c) for c in replies[1::3]], replies[2::3]
+        waits = [max(1, (ttl + 999) // 1000) for count, ttl in zip(counts, ttls) if count > limit]
+        return max(waits, default=0), max(counts)
 
-    async def add_windows(self, what: str, subjects: list[str], ttl: int) -> list[int]:
-        """Count one more attempt for each subject (one round trip); the new counts."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for s in subjects:
-                key = self._keys("attempts", what, s)
-                pipe.incrby(key, 1)
-                pipe.expire(key, ttl)
-            replies = await pipe.execute()
-        return [int(v) for v in replies[::2]]
+    async def refund(self, what: str, subjects: list[str]) -> None:
+        """Give back a guess taken with ``spend`` (it was right); a window that ended meanwhile
+        stays ended."""
+        await asyncio.gather(*(self._batch.run(self._refund, [self._keys("attempts", what, s)], [])
+                               for s in subjects))
 
     async def peek(self, what: str, subject: str) -> int:
         value = await self._redis.get(self._keys("attempts", what, subject))

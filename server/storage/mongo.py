@@ -14,12 +14,13 @@ from typing import Any, Iterable
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import CollectionInvalid, PyMongoError
+from pymongo.errors import CollectionInvalid, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from server.clock import now_ms
 from server.config import Settings
 
+CANNOT_CREATE_INDEX = 67  # e.g. a unique index not prefixed by the shard key
 log = logging.getLogger("superapp.storage")
 
 
@@ -79,10 +80,29 @@ async def ensure_schema(db: AsyncDatabase, specs: Iterable[CollectionSpec]) -> l
             except CollectionInvalid:
                 pass  # another process created it meanwhile
         if spec.indexes:
-            await db[spec.name].create_indexes(list(spec.indexes))
+            await _create_indexes(db, spec)
     if created:
         log.info("created collections: %s", ", ".join(created))
     return created
+
+
+async def _create_indexes(db: AsyncDatabase, spec: CollectionSpec) -> None:
+    try:
+        await db[spec.name].create_indexes(list(spec.indexes))
+        return
+    except OperationFailure as e:
+        if e.code != CANNOT_CREATE_INDEX:
+            raise
+    # A sharded collection cannot have a unique index that does not start with its shard key
+    # (docs/SCALING.md names the ones dropped when sharding): create the others, say which not.
+    for index in spec.indexes:
+        try:
+            await db[spec.name].create_indexes([index])
+        except OperationFailure as e:
+            if e.code != CANNOT_CREATE_INDEX:
+                raise
+            log.warning("%s: index %s not created (%s)", spec.name, index.document.get("key"), e.details and
+                        e.details.get("errmsg"))
 
 
 async def insert_if_absent(db: AsyncDatabase, collection: str, key: dict[str, Any], doc: dict[str, Any]) -> bool:

@@ -167,7 +167,9 @@ class ScriptBatcher:
         try:
             pipe = self._client.pipeline(transaction=False)
             for script, keys, args, _ in batch:
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
+                # execute_command: a cluster pipeline refuses .evalsha() (a node may lack the
+                # script); a NOSCRIPT reply is handled below.
+                pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
             results = await pipe.execute(raise_on_error=False)
         except BaseException as e:  # the connection failed: every call in it did
             for *_, future in batch:

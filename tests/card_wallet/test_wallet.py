@@ -16,6 +16,8 @@ from card_wallet.issuer_client import IssuerClient
 from tests.support import (assert_problem, bearer, issuer_client, issuer_token, kiosk_token, new_enterprise,
                            new_resident, sms_login, verified_person)
 
+pytestmark = pytest.mark.redis_modes  # Redis-dependent rules: also on a Redis Cluster
+
 PSB = "11440100007012346M"      # 广州市公安局
 AMR = "11440100007056787F"      # 广州市市场监督管理局
 ID_CARD = "11100000000013338W001"

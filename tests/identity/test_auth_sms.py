@@ -9,6 +9,8 @@ import pytest
 from tests.support import (assert_problem, bearer, latest_sms_code, random_phone, sms_login, start_app,
                            stop_app)
 
+pytestmark = pytest.mark.redis_modes  # Redis-dependent rules: also on a Redis Cluster
+
 
 async def test_login_creates_an_l1_account_and_a_second_login_finds_it(idapp):
     first = await sms_login(idapp.api)

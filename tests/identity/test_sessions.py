@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from identity.sessions.tokens import AccessTokens, load_signing_keys
 from tests.support import assert_problem, bearer, sms_login, start_app, stop_app, wechat_login, write_ec_key
 
+pytestmark = pytest.mark.redis_modes  # Redis-dependent rules: also on a Redis Cluster
+
 
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

@@ -10,6 +10,8 @@ from tests.support import assert_problem, bearer, issuer_client, issuer_token, k
 from tests.identity.test_codes import get_code, scan
 from tests.matters.test_matters import ID_CARD, apply, resident_with_id_card, upload
 
+pytestmark = pytest.mark.redis_modes  # Redis-dependent rules: also on a Redis Cluster
+
 VACCINE = "440100-WJ-0008"  # 新生儿预防接种证办理: the birth certificate is the only material
 BIRTH = "11100000000019297M001"
 HPF = "440100-GJJ-0011"

@@ -12,10 +12,22 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from superapp.fakes.wechat import make_fake_wechat
-from tests.support import (bearer, issuer_client, issuer_token, new_resident, random_phone, start_app, stop_app,
-                           upload_pdf,
-                           wechat_login)
+from tests.support import (
+    bearer,
+    issuer_client,
+    issuer_token,
+    new_resident,
+    random_phone,
+    start_app,
+    stop_app,
+    upload_pdf,
+    wechat_login,
+)
+
+pytestmark = pytest.mark.redis_modes  # Redis-dependent rules: also on a Redis Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 HPF = "440100-GJJ-0011"
@@ -62,6 +74,7 @@ def start_worker(app, backends, fake_url: str, log: Path) -> subprocess.Popen:
     s = app.runner.settings
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SUPERAPP_")},
            "MONGODB_URI": backends.mongo_uri, "REDIS_URL": backends.redis_url,
+           "SUPERAPP_REDIS__MODE": backends.redis_mode, "SUPERAPP_REDIS__NODES": ",".join(backends.redis_nodes),
            "SUPERAPP_MONGODB__DATABASE": s.mongodb.database, "SUPERAPP_REDIS__KEY_PREFIX": s.redis.key_prefix,
            "SUPERAPP_PROCESS__ROLE": "worker", "SUPERAPP_HTTP__PORT": "0", "SUPERAPP_WECHAT__API_BASE_URL": fake_url,
            "SUPERAPP_NOTIFICATIONS__LEASE_SECONDS": "1.5", "SUPERAPP_NOTIFICATIONS__POLL_SECONDS": "0.1"}
@@ -172,7 +185,12 @@ async def test_sms_for_people_without_wechat(backends):
 async def test_support_staff_see_delivery_status(backends):
     app = await start_app(backends, overrides={"notifications": {"poll_seconds": 0.05}})
     try:
-        from tests.support import assert_problem, demo_staff, staff_token, verified_person
+        from tests.support import (
+            assert_problem,
+            demo_staff,
+            staff_token,
+            verified_person,
+        )
 
         r = await new_resident(app.ctx, name="查投递")
         person = await verified_person(app.api, r)

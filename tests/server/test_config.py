@@ -54,6 +54,11 @@ def test_environment_overrides_nested_keys():
         ({"SUPERAPP_ENV": "staging"}, "env", "SUPERAPP_ENV"),
         ({"MONGODB_URI": "postgres://x"}, "mongodb.uri", "MONGODB_URI"),
         ({"REDIS_URL": "http://x"}, "redis.url", "REDIS_URL"),
+        ({"SUPERAPP_REDIS__MODE": "cluster"}, "redis", None),
+        ({"SUPERAPP_REDIS__MODE": "sentinel"}, "redis", None),
+        ({"SUPERAPP_REDIS__MODE": "shard"}, "redis.mode", "SUPERAPP_REDIS__MODE"),
+        ({"SUPERAPP_REDIS__MODE": "cluster", "SUPERAPP_REDIS__NODES": "10.0.0.1"}, "redis.nodes", None),
+        ({"SUPERAPP_REDIS__KEY_PREFIX": "a{b}:"}, "redis.key_prefix", None),
         ({"SUPERAPP_SECURITY__PII_ENCRYPTION_KEY": "c2hvcnQ="}, "security.pii_encryption_key", None),
         ({"SUPERAPP_LOG__LEVEL": "LOUD"}, "log.level", "SUPERAPP_LOG__LEVEL"),
     ],
@@ -66,6 +71,15 @@ def test_bad_value_is_one_line_naming_the_key(env, key, var):
     assert info.value.key == key and key in msg
     if var:
         assert var in msg
+
+
+def test_redis_modes_from_the_environment():
+    s = load_settings(environ={"SUPERAPP_REDIS__MODE": "cluster",
+                               "SUPERAPP_REDIS__NODES": "10.0.0.1:7000, 10.0.0.2:7000,10.0.0.3:7000"})
+    assert s.redis.nodes == ["10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"] and not s.embedded_redis
+    s = load_settings(environ={"SUPERAPP_REDIS__MODE": "sentinel", "SUPERAPP_REDIS__SENTINELS": "10.0.0.9:26379",
+                               "SUPERAPP_REDIS__SERVICE_NAME": "superapp"})
+    assert s.redis.sentinels == ["10.0.0.9:26379"] and s.redis.service_name == "superapp" and not s.embedded_redis
 
 
 def test_unknown_setting_says_so():

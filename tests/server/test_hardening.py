@@ -104,9 +104,12 @@ async def test_guessing_share_tokens_is_slowed_down(backends):
     app = await start_app(backends)
     try:
         limit = app.ctx.settings.wallet.share_misses_per_minute
-        for _ in range(limit):
-            assert_problem(await app.api.get(f"/api/v1/verify/shares/{secrets.token_urlsafe(24)}"), 404,
-                           "share_not_found")
+        # Simultaneous guesses: each is counted before it is looked up, so exactly ``limit`` are.
+        guesses = await asyncio.gather(*(app.api.get(f"/api/v1/verify/shares/{secrets.token_urlsafe(24)}")
+                                         for _ in range(limit + 10)))
+        assert sorted(r.status for r in guesses) == [404] * limit + [429] * 10
+        for r in guesses:
+            assert_problem(r, r.status, "share_not_found" if r.status == 404 else "share_attempts_exceeded")
         resp = await app.api.get(f"/api/v1/verify/shares/{secrets.token_urlsafe(24)}")
         assert_problem(resp, 429, "share_attempts_exceeded")
         assert int(resp.headers["Retry-After"]) >= 1

@@ -13,6 +13,8 @@ from server.http.base import BaseHandler
 from server.http.routing import operation, route
 from tests.support import assert_problem, start_app, stop_app
 
+pytestmark = pytest.mark.redis_modes  # Redis-dependent rules: also on a Redis Cluster
+
 
 class Person(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -1,0 +1,236 @@
+"""Several processes behind a real nginx: two web processes and one worker
+(``SUPERAPP_PROCESS__ROLE``) sharing the embedded MongoDB-wire server and Redis, nginx in
+front with the shipped proxy rules (``config/nginx/superapp-locations.conf``).
+
+* a kiosk's scan through one process reaches the holder's event stream held by the other;
+* one-use codes, per-device short-code limits and per-IP SMS limits hold across processes,
+  and a client cannot escape a per-IP limit by sending its own X-Forwarded-For;
+* killing one web process mid-load loses no acknowledged write, duplicates nothing (the
+  client retries with the same Idempotency-Key) and nginx carries on with the other."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from types import SimpleNamespace
+from typing import AsyncIterator
+
+import pytest
+
+from tests.fleet import NGINX, Fleet
+from tests.journeys import RESIDENCE, id_card_for
+from tests.support import (Api, EventStream, bearer, kiosk_token, latest_sms_code,
+                           new_resident, random_phone, start_app, stop_app)
+
+pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/system-deps.sh --test)")
+
+SMS_PER_IP = 12
+
+
+@pytest.fixture(scope="module")
+async def fleet(backends, tmp_path_factory) -> AsyncIterator[tuple[Fleet, object]]:
+    tag = uuid.uuid4().hex[:8]
+    shared = {"SUPERAPP_MONGODB__DATABASE": f"scale_{tag}", "SUPERAPP_REDIS__KEY_PREFIX": f"s{tag}:"}
+    # An in-process app on the same database seeds the development registries (residents).
+    seed = await start_app(backends, environ={**shared, "SUPERAPP_PROCESS__ROLE": "web"})
+    fleet = Fleet(tmp_path_factory.mktemp("fleet"), {
+        "MONGODB_URI": backends.mongo_uri, "REDIS_URL": backends.redis_url, **shared,
+        "SUPERAPP_HTTP__XHEADERS": "true", "SUPERAPP_SMS__HOURLY_SENDS_PER_IP": str(SMS_PER_IP),
+        "SUPERAPP_SMS__RESEND_INTERVAL_SECONDS": "1", "SUPERAPP_SMS__VERIFIES_PER_IP_PER_MINUTE": "1000",
+    })
+    try:
+        fleet.start_web("web1")
+        fleet.start_web("web2")
+        fleet.start_worker()
+        await asyncio.to_thread(fleet.wait_ready)
+        await asyncio.to_thread(fleet.start_nginx)
+        yield fleet, seed
+    finally:
+        fleet.stop()
+        await stop_app(seed)
+
+
+async def login(api: Api, resident) -> dict:
+    phone = random_phone()
+    assert (await api.post("/api/v1/auth/sms/send", {"phone": phone})).status == 202
+    resp = await api.post("/api/v1/auth/sms/verify", {"phone": phone, "code": await latest_sms_code(api, phone),
+                                                      "channel": "h5"})
+    assert resp.status == 200, resp.body
+    resp = await api.post("/api/v1/me/realname", {"name": resident.name, "id_number": resident.id_number},
+                          headers=bearer(resp.json()["access_token"]))
+    assert resp.status == 200, resp.body
+    return resp.json()
+
+
+async def code_of(api: Api, person: dict) -> dict:
+    resp = await api.get("/api/v1/codes/person", headers=bearer(person["access_token"]))
+    assert resp.status == 200, resp.body
+    return resp.json()
+
+
+async def logged(fl: Fleet, wanted, n: int) -> list[str]:
+    """The access-log lines ``wanted`` picks, once there are ``n`` (nginx logs a request just
+    after answering it)."""
+    for _ in range(100):
+        lines = [line for line in fl.access_log() if wanted(line)]
+        if len(lines) >= n:
+            return lines
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nginx logged {len(lines)} of {n} requests")
+
+
+def served_by(lines: list[str]) -> list[str]:
+    """The web process that answered each request nginx logged (the last one it tried)."""
+    return [line.rsplit(" ups=", 1)[1].split(", ")[-1] for line in lines]
+
+
+async def test_scans_through_either_process_reach_a_stream_held_by_the_other(fleet):
+    fl, seed = fleet
+    api, web1, web2 = Api(fl.url), Api(fl.webs[0].url), Api(fl.webs[1].url)
+    person = await login(api, await new_resident(seed.ctx, name="跨进程"))
+    kiosk = await kiosk_token(api, seed.ctx.demo.devices[0])
+
+    # The stream is held by web1; the scan goes to web2 (and the reverse).
+    for holder_side, scan_side in ((web1, web2), (web2, web1)):
+        async with EventStream(holder_side.base_url, person["access_token"]) as stream:
+            code = await code_of(api, person)
+            resp = await scan_side.post("/api/v1/scans", {"code": code["code"]}, headers=bearer(kiosk))
+            assert resp.status == 200, resp.body
+            event = await stream.next("code.scanned")
+            assert event["scan_id"] == resp.json()["scan_id"]
+
+    # Through nginx (unbuffered SSE): scans landing on both processes all arrive (the codes
+    # are fetched from web1 directly, so nginx alternates the scans themselves).
+    async with EventStream(fl.url, person["access_token"]) as stream:
+        scan_ids = []
+        for _ in range(4):
+            code = await code_of(web1, person)
+            resp = await api.post("/api/v1/scans", {"code": code["code"]}, headers=bearer(kiosk))
+            assert resp.status == 200, resp.body
+            scan_ids.append(resp.json()["scan_id"])
+        got = [(await stream.next("code.scanned"))["scan_id"] for _ in scan_ids]
+        assert sorted(got) == sorted(scan_ids)
+    scans = await logged(fl, lambda line: '"POST /api/v1/scans"' in line, len(scan_ids))
+    scan_upstreams = set(served_by(scans))
+    assert scan_upstreams == {f"127.0.0.1:{w.port}" for w in fl.webs}  # both processes scanned
+    for api_ in (api, web1, web2):
+        api_.close()
+
+
+async def test_one_use_codes_and_limits_hold_across_processes(fleet):
+    fl, seed = fleet
+    api = Api(fl.url)
+    person = await login(api, await new_resident(seed.ctx, name="一码一用"))
+    kiosk = await kiosk_token(api, seed.ctx.demo.devices[1 % len(seed.ctx.demo.devices)])
+
+    # 24 simultaneous scans of one code, spread over both processes: exactly one succeeds.
+    code = await code_of(api, person)
+    results = await asyncio.gather(*(api.post("/api/v1/scans", {"code": code["code"]}, headers=bearer(kiosk))
+                                     for _ in range(24)))
+    statuses = sorted(r.status for r in results)
+    assert statuses == [200] + [409] * 23, statuses
+    assert {r.json()["code"] for r in results if r.status == 409} == {"code_already_used"}
+
+    # Unknown short codes are counted per device across processes: 10 misses a minute, then 429.
+    misses = await asyncio.gather(*(api.post("/api/v1/scans", {"short_code": f"{n:08d}"}, headers=bearer(kiosk))
+                                    for n in range(3, 17)))
+    assert sorted(r.status for r in misses) == [422] * 10 + [429] * 4, [r.status for r in misses]
+
+    api.close()
+
+
+async def post_from(source_ip: str, port: int, path: str, body: dict, headers: dict[str, str]) -> tuple[int, dict]:
+    """One POST from another loopback address (its own per-IP budget), over a raw socket."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source_ip, 0))
+    try:
+        data = json.dumps(body).encode()
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{head}"
+                     f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data)
+        await writer.drain()
+        raw = await reader.read()
+    finally:
+        writer.close()
+    head_part, _, payload = raw.partition(b"\r\n\r\n")
+    return int(head_part.split()[1]), json.loads(payload) if payload else {}
+
+
+async def test_per_ip_limits_hold_across_processes_and_ignore_forged_forwarding(fleet):
+    """SMS sends per IP, across processes (nginx alternates them); a forged X-Forwarded-For or
+    X-Real-IP changes nothing (nginx replaces both with the address it saw, 127.0.0.2)."""
+    fl, _ = fleet
+    results = [await post_from("127.0.0.2", fl.nginx_port, "/api/v1/auth/sms/send", {"phone": random_phone()},
+                               {"X-Forwarded-For": f"203.0.113.{n}", "X-Real-IP": f"198.51.100.{n}"})
+               for n in range(SMS_PER_IP + 3)]
+    assert [status for status, _ in results] == [202] * SMS_PER_IP + [429] * 3, results
+    assert {body["code"] for status, body in results if status == 429} == {"sms_ip_limited"}
+    sends = await logged(fl, lambda line: line.startswith("127.0.0.2 ") and '"POST /api/v1/auth/sms/send"' in line,
+                         len(results))
+    assert set(served_by(sends)) == {f"127.0.0.1:{w.port}" for w in fl.webs}
+
+
+async def test_killing_a_web_process_mid_load_loses_no_acknowledged_write(fleet):
+    fl, seed = fleet
+    api = Api(fl.url)
+    resident = await new_resident(seed.ctx, name="压力申办")
+    person = await login(api, resident)
+    h = bearer(person["access_token"])
+    await id_card_for(SimpleNamespace(ctx=seed.ctx, api=api), resident)
+    prefill = (await api.get(f"/api/v1/matters/{RESIDENCE}/prefill", headers=h)).json()
+
+    acknowledged: dict[str, str] = {}  # Idempotency-Key -> application id
+    transient: list[int] = []
+    killed = asyncio.Event()
+
+    async def submit_one() -> None:
+        key = uuid.uuid4().hex
+        upload_id = None
+        for _ in range(120):  # a client that retries what failed in transit, with the same key
+            if upload_id is None:
+                up = await api.request("POST", "/api/v1/uploads?filename=proof.pdf", body=b"%PDF-1.4\n%%EOF\n",
+                                       headers={**h, "Content-Type": "application/pdf"})
+                if up.status != 201:
+                    transient.append(up.status)
+                    await asyncio.sleep(0.25)
+                    continue
+                upload_id = up.json()["id"]
+            resp = await api.post("/api/v1/applications", {
+                "matter": RESIDENCE, "form": {**prefill["form"], "residence_since": "2025-06-01", "reason": "就业"},
+                "materials": [{"id": "residence_proof", "upload_id": upload_id}]},
+                headers={**h, "Idempotency-Key": key})
+            if resp.status in (200, 201):
+                acknowledged[key] = resp.json()["id"]
+                return
+            # In flight when the process died (502), or its key still held by the dead process (409).
+            assert resp.status in (502, 503, 504, 409), resp.body
+            transient.append(resp.status)
+            await asyncio.sleep(0.25)
+        raise AssertionError(f"key {key} never acknowledged")
+
+    async def client_loop(n: int) -> None:
+        for i in range(n):
+            await submit_one()
+
+    async def killer() -> None:
+        while len(acknowledged) < 6:
+            await asyncio.sleep(0.02)
+        fl.kill(fl.webs[0])  # SIGKILL: no graceful shutdown
+        killed.set()
+
+    before = len(fl.access_log())
+    await asyncio.gather(*(client_loop(6) for _ in range(4)), killer())
+    assert killed.is_set() and len(acknowledged) == 24
+
+    # Every acknowledged application is there, once; nothing else was created.
+    mine = (await api.get("/api/v1/applications?limit=100", headers=h)).json()["items"]
+    ids = [a["id"] for a in mine if a["matter"] == RESIDENCE]
+    assert sorted(ids) == sorted(acknowledged.values())
+    for app_id in acknowledged.values():
+        assert (await api.get(f"/api/v1/applications/{app_id}", headers=h)).status == 200
+
+    # nginx carried on with the surviving process: after the kill it served everything.
+    alive = f"127.0.0.1:{fl.webs[1].port}"
+    after_kill = served_by(fl.access_log()[before:])[-20:]
+    assert after_kill == [alive] * 20, after_kill
+    assert len(transient) <= 12, transient  # only what was in flight at the kill
+    api.close()
