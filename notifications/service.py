@@ -45,6 +45,7 @@ class Notifications:
         self.cfg = config
         self.owner = f"{socket.gethostname()}-{os.getpid()}"
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -118,7 +119,7 @@ class Notifications:
         return [d for d in docs if status is None or d["status"] == status]
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping:  # as well as the cancellation (see server.jobs.PeriodicJob)
             try:
                 if not await self.deliver_one():
                     await asyncio.sleep(self.cfg.poll_seconds)
@@ -129,8 +130,10 @@ class Notifications:
                 await asyncio.sleep(1)
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self.run(), name="notification-worker")
 
     async def stop(self) -> None:
+        self._stopping = True
         await stop_task(self._task)
         self._task = None

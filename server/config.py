@@ -104,6 +104,9 @@ class RedisConfig(_Section):
     key_prefix: str = Field("sa:", max_length=32, pattern=r"^[^{}]*$")
     # Longest one command may wait for its reply: a stalled Redis is a 503 redis_unavailable.
     timeout_seconds: float = Field(2.0, ge=0.1, le=60)
+    # Connections one process keeps to the server (single, sentinel): a burst beyond it waits
+    # for a free one (up to timeout_seconds) instead of failing with "Too many connections".
+    max_connections: int = Field(64, ge=4, le=10000)
 
     @field_validator("nodes", "sentinels", mode="before")
     @classmethod

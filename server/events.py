@@ -15,6 +15,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from server.jobs import stop_task
 from server.storage.redis import Keys
 
 log = logging.getLogger("superapp.events")
@@ -29,6 +30,7 @@ class EventHub:
         self._pubsub: aioredis.client.PubSub | None = None
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
+        self._stopping = False
 
     async def start(self) -> None:
         self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
@@ -37,7 +39,9 @@ class EventHub:
 
     async def _run(self) -> None:
         prefix = self.keys("events", "")
-        while True:
+        # The flag as well as the cancellation: a client library that turns a cancellation
+        # into a connection error must not keep this loop alive after stop().
+        while not self._stopping:
             try:
                 msg = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
@@ -88,13 +92,11 @@ class EventHub:
                 queue.put_nowait(CLOSED)
 
     async def stop(self) -> None:
+        self._stopping = True
         self.close_streams()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await self._pubsub.aclose()
+            with contextlib.suppress(RedisError, OSError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._pubsub.aclose(), 3)
             self._pubsub = None

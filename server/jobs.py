@@ -32,21 +32,28 @@ class PeriodicJob:
         self.every = every_seconds
         self.run = run
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._loop(), name=f"job-{self.name}")
 
     async def _loop(self) -> None:
-        while True:
+        # A driver that turns a cancellation into its own error must not keep the job alive
+        # after stop() (it would run on closed clients): the flag ends it either way.
+        while not self._stopping:
             try:
                 result = await self.run()
                 log.debug("job %s: %s", self.name, result)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - try again next time
+                if self._stopping:
+                    return
                 log.exception("job %s failed", self.name)
             await asyncio.sleep(self.every)
 
     async def stop(self) -> None:
+        self._stopping = True
         await stop_task(self._task)
         self._task = None

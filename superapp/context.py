@@ -4,6 +4,8 @@ a port breaks the cycle: consent receives the wallet's certificate delivery as a
 the codes service receives consent's purposes lookup."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -81,6 +83,8 @@ if TYPE_CHECKING:
     from superapp.demo import DemoData
 
 
+log = logging.getLogger("superapp")
+
 @dataclass
 class Clients:
     """Connections and keys, made before anything else (no I/O yet)."""
@@ -104,9 +108,14 @@ class Clients:
                    ThreadPoolExecutor(max_workers=8, thread_name_prefix="superapp-sync"), redis_url)
 
     async def close(self) -> None:
+        """Close both clients, each within a few seconds: a server that has gone away must
+        not hold up a shutdown."""
         self.executor.shutdown(wait=False, cancel_futures=True)
-        await self.redis.aclose()
-        await self.mongo.close()
+        for name, closing in (("Redis", self.redis.aclose()), ("MongoDB", self.mongo.close())):
+            try:
+                await asyncio.wait_for(closing, 5)
+            except (asyncio.TimeoutError, OSError) as e:
+                log.warning("%s client did not close cleanly: %r", name, e)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 from dataclasses import dataclass, field
+from typing import Awaitable, Callable
 
 import tornado.httpserver
 import tornado.netutil
@@ -171,24 +172,24 @@ class Runner:
             except asyncio.TimeoutError:
                 pass
             self.server = None
-        for job in self._jobs:
-            await job.stop()
-        self._jobs.clear()
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [(f"job {j.name}", j.stop) for j in self._jobs]
+        self._jobs = []
         if self.ctx is not None:
-            await self.ctx.notifications.stop()
-            await self.ctx.recorder.stop()
-            await self.ctx.events.stop()
-            await self.ctx.close()
-            self.ctx = None
+            ctx, self.ctx = self.ctx, None
+            steps += [("notifications", ctx.notifications.stop), ("scan recorder", ctx.recorder.stop),
+                      ("event hub", ctx.events.stop), ("clients", ctx.close)]
         elif self.clients is not None:
-            await self.clients.close()
+            steps.append(("clients", self.clients.close))
         self.clients = None
-        for fake in self._fakes:
-            await fake.stop()
-        self._fakes.clear()
-        for child in reversed(self._embedded):
-            await child.stop()
-        self._embedded.clear()
+        steps += [(f"fake {type(f).__name__}", f.stop) for f in self._fakes]
+        steps += [(child.name, child.stop) for child in reversed(self._embedded)]
+        self._fakes, self._embedded = [], []
+        loop = asyncio.get_running_loop()
+        for name, step in steps:
+            started = loop.time()
+            await step()
+            if loop.time() - started > 2:  # every step is bounded; a slow one is named
+                log.warning("stopping %s took %.1fs", name, loop.time() - started)
         if self._lock is not None:
             self._lock.release()
             self._lock = None

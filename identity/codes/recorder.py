@@ -28,13 +28,14 @@ class ScanRecorder:
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._task: asyncio.Task | None = None
         self._next_claim = 0.0
+        self._stopping = False
 
     async def start(self) -> None:
         await self.store.ensure_recorder_group()
         self._task = asyncio.create_task(self._run(), name="scan-recorder")
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:  # as well as the cancellation (see server.jobs.PeriodicJob)
             try:
                 await self.drain_once()
             except asyncio.CancelledError:
@@ -70,5 +71,6 @@ class ScanRecorder:
         return n
 
     async def stop(self) -> None:
+        self._stopping = True
         await stop_task(self._task)
         self._task = None

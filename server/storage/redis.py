@@ -13,9 +13,9 @@ from typing import Any, Union
 
 import redis
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -37,21 +37,62 @@ def _options(timeout: float) -> dict[str, Any]:
             "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))}
 
 
+class _WaitingCluster(RedisCluster):
+    """redis-py's cluster client refuses a command when a node's pool is full
+    (``MaxConnectionsError``, at 100 by default): this one makes a burst wait instead, with at
+    most ``max_connections`` commands and as many pipelines in flight. Separate limits, so a
+    pipeline that falls back to single commands (a MOVED during resharding) cannot deadlock."""
+
+    def __init__(self, *args: Any, max_connections: int, **kwargs: Any):
+        # Per node: every command, every pipeline, and the event hub's pub/sub connection.
+        super().__init__(*args, max_connections=2 * max_connections + 8, **kwargs)
+        self._commands = asyncio.Semaphore(max_connections)
+        self._pipelines = asyncio.Semaphore(max_connections)
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._commands:
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> ClusterPipeline:
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)  # redis-py's own error
+        return _WaitingPipeline(self, transaction)
+
+
+class _WaitingPipeline(ClusterPipeline):
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> list[Any]:
+        async with self.cluster_client._pipelines:
+            return await super().execute(raise_on_error, allow_redirections)
+
+
+class _BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):
+    """The Sentinel master's pool, bounded like the single server's (waits, never refuses)."""
+
+
 def make_client(cfg: RedisConfig, url: str, timeout: float | None = None) -> Client:
     """The asyncio client for ``cfg.mode``; ``url`` is the server (single), a seed node
-    (cluster) or the password/database (sentinel)."""
-    opts = _options(cfg.timeout_seconds if timeout is None else timeout)
+    (cluster) or the password/database (sentinel).
+
+    A burst beyond ``cfg.max_connections`` commands at once waits for a free connection
+    (single, Sentinel: up to the command timeout) rather than failing, as redis-py's pools
+    do past their limit. A cluster client must have been used once (``wait_until_reachable``)
+    before a burst: redis-py 8.1 may send a command twice while it first learns the slots."""
+    wait = cfg.timeout_seconds if timeout is None else timeout
+    opts = _options(wait)
     if cfg.mode == "cluster":
         seeds = [ClusterNode(*_host_port(n)) for n in cfg.nodes]
         if url and not seeds:
-            return RedisCluster.from_url(url, **opts)
-        return RedisCluster(startup_nodes=seeds, **opts)
+            return _WaitingCluster.from_url(url, max_connections=cfg.max_connections, **opts)
+        return _WaitingCluster(startup_nodes=seeds, max_connections=cfg.max_connections, **opts)
     if cfg.mode == "sentinel":
         sentinel = Sentinel([_host_port(s) for s in cfg.sentinels], sentinel_kwargs={
             "socket_timeout": opts["socket_timeout"], "socket_connect_timeout": opts["socket_connect_timeout"]},
             **opts, **_url_credentials(url))
-        return sentinel.master_for(cfg.service_name, **opts)
-    return aioredis.from_url(url, health_check_interval=30, **opts)
+        return sentinel.master_for(cfg.service_name, connection_pool_class=_BlockingSentinelPool,
+                                   max_connections=cfg.max_connections, timeout=wait, **opts)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=cfg.max_connections, timeout=wait, health_check_interval=30, **opts)
+    return aioredis.Redis.from_pool(pool)
 
 
 def make_sync_client(cfg: RedisConfig, url: str) -> Any:

@@ -85,6 +85,32 @@ async def test_events_published_anywhere_reach_a_subscriber(backends):
         await redis.aclose()
 
 
+async def test_a_burst_beyond_the_pool_waits_for_a_connection_instead_of_failing(backends):
+    """redis-py's default pool raises "Too many connections" past its limit (a 503 under a
+    burst of streams); ours makes the burst wait for a free connection."""
+    cfg = RedisConfig(mode=backends.redis_mode, nodes=list(backends.redis_nodes), max_connections=4)
+    redis = make_client(cfg, backends.redis_url)
+    key, counter = (Keys(f"t{id(redis)}:").tagged("burst", n) for n in ("list", "count"))
+    try:
+        await redis.ping()  # as the app does at start (a cluster client learns its slots)
+        # BLPOP holds its connection while it waits: 300 commands at once need far more than 4.
+        replies = await asyncio.gather(*(redis.blpop([key], timeout=0.01) for _ in range(40)),
+                                       *(redis.incr(counter) for _ in range(260)))
+        assert replies[:40] == [None] * 40
+        assert sorted(replies[40:]) == list(range(1, 261))
+        if backends.redis_mode == "single":
+            assert len(redis.connection_pool._available_connections) <= 4
+        # Pipelines (rate-limit counters, batched scripts) wait the same way.
+        async def counted() -> int:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.incr(counter)
+                pipe.expire(counter, 60)
+                return (await pipe.execute())[0]
+        assert sorted(await asyncio.gather(*(counted() for _ in range(200)))) == list(range(261, 461))
+    finally:
+        await redis.aclose()
+
+
 async def test_sentinel_mode_finds_the_master(tmp_path):
     sentinel = EmbeddedRedisSentinel(tmp_path, service_name="superapp")
     await sentinel.start()
@@ -100,4 +126,12 @@ async def test_sentinel_mode_finds_the_master(tmp_path):
             range(1, 11))
     finally:
         await redis.aclose()
+    # The master's pool is bounded too: a burst waits instead of failing.
+    bounded = make_client(RedisConfig(mode="sentinel", sentinels=sentinel.sentinels, service_name="superapp",
+                                      max_connections=4), "")
+    try:
+        assert sorted(await asyncio.gather(*(bounded.incr("t:burst") for _ in range(200)))) == list(range(1, 201))
+        assert len(bounded.connection_pool._available_connections) <= 4
+    finally:
+        await bounded.aclose()
         await sentinel.stop()
