@@ -93,7 +93,7 @@ async def prepare_users(seed, api: Api, n: int) -> list[dict]:
     shim = SimpleNamespace(ctx=seed.ctx, api=api)
 
     async def one(i: int) -> None:
-        r = await new_resident(seed.ctx, name=f"压测{i}")
+        r = await new_resident(seed.ctx, name="压测" + "甲乙丙丁戊己庚辛壬癸"[i % 10] + "子丑寅卯辰巳午未申酉戌亥"[i // 10 % 12])
         person = await verified_person(api, r)
         await id_card_for(shim, r)
         prefill = (await api.get(f"/api/v1/matters/{RESIDENCE}/prefill",
