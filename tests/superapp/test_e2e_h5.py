@@ -101,7 +101,7 @@ async def test_h5_journeys_in_chromium(e2eapp, tmp_path):
     fixture = tmp_path / "world.json"
     fixture.write_text(json.dumps(await world(e2eapp), ensure_ascii=False))
     proc = await asyncio.create_subprocess_exec(
-        node, "--test", "--test-reporter=spec", str(E2E / "journeys.test.mjs"),
+        node, "--test", "--test-reporter=spec", "--test-concurrency=1", *map(str, sorted(E2E.glob("*.test.mjs"))),
         cwd=ROOT / "h5", env={**os.environ, "E2E_WORLD": str(fixture)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), 600)
