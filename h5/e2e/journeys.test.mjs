@@ -79,6 +79,8 @@ async function signUp(page, person) {
   await page.goto('/')
   await page.waitForURL(/\/login/)
   await page.fill(input('phone'), person.phone)
+  await page.locator(t('agreement-user')).waitFor() // the agreements are shown before anything is sent
+  await page.click(t('agree'))
   await page.click(t('send'))
   await page.getByText('验证码已发送').waitFor()
   await page.fill(input('code'), await latestSms(person.phone))
@@ -219,7 +221,7 @@ test('journey 2: the kiosk scans the code, asks for two certificates, the reside
   await residentPage.getByRole('tab', { name: '账户动态' }).click()
   await residentPage.locator(t('activity-item'), { hasText: '授权信息已提供给对方' }).first().waitFor()
   await residentPage.locator(t('activity-item'), { hasText: '实名认证通过' }).first().waitFor()
-  await residentPage.getByText('记录完整性校验通过').waitFor()
+  await residentPage.getByText('记录完整，未被改动').waitFor()
 })
 
 test('kiosk resets after inactivity: the next person sees nothing of the previous one', async () => {

@@ -2,6 +2,8 @@
 // shown as their Chinese title / field messages, Idempotency-Key for creates, the live
 // events stream. Residents/portal, kiosks and staff keep separate sessions.
 
+import { friendly } from './messages.js'
+
 export class ApiError extends Error {
   constructor(problem, status) {
     super(problem.detail || problem.title || '请求失败，请稍后重试')
@@ -121,9 +123,9 @@ export const kiosk = createClient('kiosk', null)
 export const session = resident.session
 export const api = resident.request
 
+// What to tell a person about an error (see messages.js): one plain sentence, never a code.
 export function errorText(e) {
-  if (e instanceof ApiError) return e.problem.detail ? `${e.title}：${e.problem.detail}` : e.title
-  return '出错了，请稍后重试'
+  return friendly(e)
 }
 
 export const STATUS = {

@@ -30,6 +30,16 @@ const routes = [
 ]
 
 const router = createRouter({ history: createWebHistory(), routes })
+// A page's code that failed to load (no network, or a new release): say so, and load the
+// page again once the network is back.
+router.onError((err, to) => {
+  if (navigator.onLine === false || /import|preload|fetch|module script/i.test(String(err?.message))) {
+    window.dispatchEvent(new Event('chunk-failed'))
+    const retry = () => window.location.assign(to.fullPath)
+    if (navigator.onLine === false) window.addEventListener('online', retry, { once: true })
+    else setTimeout(retry, 3000)
+  }
+})
 router.beforeEach((to) => {
   if (to.meta.staff && !staff.session.loggedIn()) return { path: '/staff/login', query: { next: to.fullPath } }
   if (to.meta.auth && !resident.session.loggedIn()) return { path: '/login', query: { next: to.fullPath } }

@@ -27,6 +27,7 @@ class MatterSummary(BaseModel):
     visits: int
     online: bool
     fees: str
+    instant_approval: bool = Field(False, description="符合条件即时办结（秒批）")
 
 
 class MatterList(BaseModel):

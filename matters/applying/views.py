@@ -35,7 +35,7 @@ def summary(m: Any) -> MatterSummary:
     return MatterSummary(code=m.code, name=m.name, department=m.department, department_name=m.department_name,
                          target=m.target, min_level=m.min_level, promised_limit_days=r["promised_limit_days"],
                          legal_limit_days=r["legal_limit_days"], visits=r["visits"], online=r["online"],
-                         fees=r["fees"])
+                         fees=r["fees"], instant_approval=bool(m.instant_rules))
 
 
 class MattersHandler(_Base):

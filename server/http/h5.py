@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import re
 from pathlib import Path
 
 from server.errors import NotFound, Unavailable
@@ -15,6 +16,7 @@ from server.http.routing import operation, route
 
 H5_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; "
           "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'")
+FILE_NAME = re.compile(r"\.[a-z][a-z0-9]{1,4}$")
 NOT_H5 = r"(?!api/|\.well-known/|healthz$|readyz$|openapi\.json$|docs/?$|problems/)"
 
 
@@ -39,7 +41,8 @@ class H5Handler(BaseHandler):
         if not target.is_relative_to(self.dist):
             raise NotFound(code="not_found")
         if not target.is_file():
-            if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
+            # a file name has an extension (".js", ".woff2"); a certificate id's dots do not end in one
+            if path.startswith("assets/") or FILE_NAME.search(path.rsplit("/", 1)[-1]):
                 raise NotFound("未找到该文件", code="not_found")
             if "text/html" not in self.request.headers.get("Accept", ""):
                 raise NotFound(code="not_found")

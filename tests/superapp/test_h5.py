@@ -10,7 +10,9 @@ DIST = Path(__file__).resolve().parents[2] / "h5" / "dist"
 
 
 async def test_index_and_history_routes(app):
-    for path in ("/", "/login", "/realname", "/enterprise/agents"):
+    # a certificate's id has dots (an OID), yet /wallet/<id> is a front-end route, not a file
+    for path in ("/", "/login", "/realname", "/enterprise/agents",
+                 "/wallet/1.2.156.3005.2.11100000000013338W001.11440100007012346M.000123.001.K"):
         resp = await app.api.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
         assert resp.status == 200, path
         assert resp.content_type.startswith("text/html") and b'<div id="app">' in resp.body

@@ -1,0 +1,274 @@
+// Every main screen, as a person with a small phone, with 适老化 on, with a screen reader, and
+// when the network or the server fails: Debian's Chromium driven by playwright-core, against
+// the real app (tests/superapp/test_e2e_h5.py writes the world to $E2E_WORLD).
+//
+// - axe-core (injected through the DevTools protocol: the app's CSP refuses injected
+//   scripts, Runtime.evaluate is not subject to it): no critical or serious violation;
+// - at 360 px, normal and 适老化: nothing wider than the screen, no overlapping header
+//   parts, touch targets of at least 48 px in 适老化 mode;
+// - loading / empty / error states: a failing response (Playwright routing) shows plain
+//   Chinese with 重试, which recovers; a page whose code cannot load says the network is
+//   gone and recovers when it is back.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHmac } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { chromium } from 'playwright-core'
+
+const require = createRequire(import.meta.url)
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+const world = JSON.parse(readFileSync(process.env.E2E_WORLD, 'utf8'))
+const BASE = world.base_url
+const RESIDENCE = '440100-GA-0012'
+const t = (name) => `[data-test="${name}"]`
+let browser
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: world.chromium, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  })
+})
+after(async () => { await browser?.close() })
+
+async function json(path, { method = 'GET', body, token } = {}) {
+  const headers = { 'Content-Type': 'application/json' }
+  if (token) headers.Authorization = `Bearer ${token}`
+  const r = await fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const data = r.status === 204 ? null : await r.json()
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(data)}`)
+  return data
+}
+
+// A resident's session through the API (the login screen itself is covered by journey 1).
+async function residentSession(person) {
+  const docs = await fetch(`${BASE}/api/v1/agreements`).then((r) => (r.ok ? r.json() : { items: [] }))
+  const agreements = Object.fromEntries(docs.items.map((d) => [d.kind, d.version]))
+  await json('/api/v1/auth/sms/send', { method: 'POST', body: docs.items.length ? { phone: person.phone, agreements } : { phone: person.phone } })
+  const outbox = await json(`/api/v1/dev/sms-outbox?phone=${person.phone}`)
+  const login = await json('/api/v1/auth/sms/verify', { method: 'POST', body: { phone: person.phone, code: outbox.items[0].params.code } })
+  const real = await json('/api/v1/me/realname', { method: 'POST', token: login.access_token, body: { name: person.name, id_number: person.id_number } })
+  return { access: real.access_token, refresh: real.refresh_token || login.refresh_token }
+}
+
+function totp(secret) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)))
+  const h = createHmac('sha1', key).update(counter).digest()
+  const o = h[h.length - 1] & 0xf
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0')
+}
+
+let residentTokens
+let staffTokens
+let certificateId
+
+before(async () => {
+  residentTokens = await residentSession(world.viewer)
+  certificateId = (await json('/api/v1/wallet', { token: residentTokens.access })).items[0].id
+  const s = world.staff['gjj.shenhe']
+  const r = await json('/api/v1/staff/login', { method: 'POST', body: { username: s.username, password: s.password, totp: totp(s.totp_secret) } })
+  staffTokens = { access: r.access_token, refresh: r.refresh_token, me: JSON.stringify(r.staff) }
+})
+
+async function phone({ elder = false, width = 360, height = 740 } = {}) {
+  const ctx = await browser.newContext({ baseURL: BASE, viewport: { width, height }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' })
+  ctx.setDefaultTimeout(15000)
+  // sessions live in sessionStorage: seed them before the app's own code runs
+  await ctx.addInitScript(({ r, s, elder }) => {
+    if (!sessionStorage.getItem('seeded')) {
+      sessionStorage.setItem('seeded', '1')
+      sessionStorage.setItem('resident.access', r.access); sessionStorage.setItem('resident.refresh', r.refresh)
+      sessionStorage.setItem('staff.access', s.access); sessionStorage.setItem('staff.refresh', s.refresh)
+      sessionStorage.setItem('staff.me', s.me)
+    }
+    localStorage.setItem('elder_mode', elder ? '1' : '0')
+  }, { r: residentTokens, s: staffTokens, elder })
+  const page = await ctx.newPage()
+  page.errors = []
+  page.on('pageerror', (e) => page.errors.push(String(e)))
+  return page
+}
+
+async function settled(page) {
+  await page.waitForLoadState('networkidle')
+  await page.locator(t('loading')).first().waitFor({ state: 'detached', timeout: 10000 }).catch(() => {})
+  await page.waitForTimeout(250)
+}
+
+async function axe(page, name) {
+  await page.evaluate(`${AXE}\n;0`)
+  const result = await page.evaluate(() => window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'best-practice'] }))
+  const bad = result.violations.filter((v) => v.impact === 'critical' || v.impact === 'serious')
+  const text = bad.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)
+  assert.deepEqual(text, [], `${name}: axe found ${bad.length} critical/serious violation(s)`)
+}
+
+// Nothing wider than the screen, the header's parts side by side without overlapping, and
+// (适老化) every button and tappable row at least 48 px tall.
+async function layout(page, name, elder) {
+  const problems = await page.evaluate((elder) => {
+    const out = []
+    const vw = document.documentElement.clientWidth
+    if (document.documentElement.scrollWidth > vw + 1) out.push(`page is ${document.documentElement.scrollWidth}px wide at ${vw}px`)
+    for (const el of document.querySelectorAll('main *')) {
+      const r = el.getBoundingClientRect()
+      if (r.width && r.right > vw + 1 && getComputedStyle(el).position !== 'fixed' && !el.closest('.van-tabs__nav, .van-swipe, [aria-hidden="true"], .sr-only, .van-popup')) {
+        out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} reaches ${Math.round(r.right)}px`)
+        break
+      }
+    }
+    for (const bar of document.querySelectorAll('.van-nav-bar')) {
+      const parts = [...bar.querySelectorAll('.van-nav-bar__left, .van-nav-bar__title, .van-nav-bar__right')]
+        .map((p) => { const b = p.getBoundingClientRect(); const inner = p.firstElementChild?.getBoundingClientRect(); return { cls: p.className, b, w: p.scrollWidth > p.clientWidth + 1, inner } })
+        .filter((p) => p.b.width > 0 && p.inner && p.inner.width > 0)
+      for (let i = 0; i < parts.length; i++) for (let j = i + 1; j < parts.length; j++) {
+        const a = parts[i].inner; const b = parts[j].inner
+        if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom && b.top < a.bottom) out.push(`header parts overlap: ${parts[i].cls} / ${parts[j].cls}`)
+      }
+    }
+    if (elder) {
+      for (const el of document.querySelectorAll('main .van-button, main .van-cell--clickable, main [role="button"]')) {
+        const r = el.getBoundingClientRect()
+        if (r.width && r.height && r.height < 47.5 && getComputedStyle(el).visibility !== 'hidden') {
+          out.push(`touch target ${Math.round(r.height)}px: ${el.textContent.trim().slice(0, 20)}`)
+        }
+      }
+    }
+    return out
+  }, elder)
+  assert.deepEqual(problems.slice(0, 8), [], `${name}${elder ? ' (适老化)' : ''} at 360 px`)
+}
+
+const SCREENS = [
+  ['服务码首页', '/', t('person-code')],
+  ['卡包', '/wallet', '[data-test^="cert-"]'],
+  ['证照详情', () => `/wallet/${certificateId}`, t('cert-detail')],
+  ['办事服务', '/matters', t(`matter-${RESIDENCE}`)],
+  ['办事指南', `/matters/${RESIDENCE}`, t('guide')],
+  ['在线办理', `/matters/${RESIDENCE}/apply`, t('submit')],
+  ['我的办件', '/applications', t('empty-state')],
+  ['我的', '/mine', t('me')],
+  ['实名认证', '/realname', t('verify')],
+  ['页面不存在', '/no-such-page', '.van-empty'],
+  ['企业服务', '/portal', 'main'],
+  ['自助终端', '/kiosk', t('device-id')],
+  ['审批工作台', '/staff', t('queue')],
+  ['统计', '/staff/stats', 'main'],
+]
+
+for (const elder of [false, true]) {
+  test(`every main screen at 360 px${elder ? ' in 适老化 mode' : ''}: ${elder ? 'large targets' : 'axe clean'}, nothing overflows or overlaps`, async () => {
+    const page = await phone({ elder })
+    for (const [name, path, ready] of SCREENS) {
+      await page.goto(typeof path === 'function' ? path() : path)
+      await page.locator(ready).first().waitFor().catch(async (e) => {
+        throw new Error(`${name}: ${e.message.split('\n')[0]}; the screen shows: ${(await page.locator('body').innerText()).slice(0, 300)}`)
+      })
+      await settled(page)
+      await layout(page, name, elder)
+      if (!elder) await axe(page, name)
+      assert.equal(await page.locator('main').count(), 1, `${name}: one <main>`)
+      assert.ok(await page.locator('h1').count() >= 1, `${name}: a heading`)
+    }
+    // the login screen, signed out
+    const out = await browser.newContext({ baseURL: BASE, viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
+    const login = await out.newPage()
+    await login.goto('/login')
+    await login.locator(t('agreement-user')).waitFor()
+    await settled(login)
+    await layout(login, '登录', false)
+    await axe(login, '登录')
+    await out.close()
+    assert.deepEqual(page.errors, [])
+    await page.context().close()
+  })
+}
+
+const failing = (status = 503, code = 'service_unavailable') => (route) => route.fulfill({
+  status, contentType: 'application/problem+json',
+  body: JSON.stringify({ type: `/problems/${code}`, title: '服务暂时不可用', status, code, detail: '服务暂时不可用', errors: [] }),
+})
+
+test('a failing request shows plain Chinese and 重试, which recovers; empty lists offer the next step', async () => {
+  const page = await phone()
+
+  // the wallet
+  await page.route('**/api/v1/wallet', failing())
+  await page.goto('/wallet')
+  const err = page.locator(t('error-state'))
+  await err.waitFor()
+  assert.match(await err.innerText(), /服务暂时繁忙/)
+  assert.doesNotMatch(await err.innerText(), /service_unavailable|503|请求参数/)
+  await page.unroute('**/api/v1/wallet')
+  await page.click(t('retry'))
+  await page.locator('[data-test^="cert-"]').first().waitFor()
+
+  // the service code: the code is not silently gone
+  await page.route('**/api/v1/codes/person', failing())
+  await page.goto('/')
+  await page.locator(t('error-state')).waitFor()
+  await page.unroute('**/api/v1/codes/person')
+  await page.click(t('retry'))
+  await page.locator(t('person-code')).waitFor()
+
+  // a matter guide; an unknown certificate is a sentence, not a blank page
+  await page.route(`**/api/v1/matters/${RESIDENCE}`, failing())
+  await page.goto(`/matters/${RESIDENCE}`)
+  await page.locator(t('error-state')).waitFor()
+  await page.unroute(`**/api/v1/matters/${RESIDENCE}`)
+  await page.click(t('retry'))
+  await page.locator(t('guide')).waitFor()
+  await page.goto('/wallet/c000000000000000000000000')
+  const gone = page.locator(t('error-state'))
+  await gone.waitFor()
+  assert.match(await gone.innerText(), /没有找到/)
+
+  // an empty list says what to do next
+  await page.goto('/applications')
+  await page.locator(t('empty-state')).waitFor()
+  await page.click(t('empty-action'))
+  await page.waitForURL(/\/matters$/)
+
+  // while loading, a skeleton, never an empty page
+  await page.route('**/api/v1/wallet', async (route) => { await new Promise((r) => setTimeout(r, 1500)); await route.continue() })
+  await page.goto('/wallet')
+  await page.locator(t('loading')).waitFor()
+  await page.locator('[data-test^="cert-"]').first().waitFor()
+  await page.unroute('**/api/v1/wallet')
+
+  // client-side checks before anything is sent; a corrected field loses its red message
+  await page.goto('/realname')
+  await page.fill(`${t('name')} input`, '诸葛明察')
+  await page.fill(`${t('id-number')} input`, '440106199003153019')
+  let sent = false
+  await page.route('**/api/v1/me/realname', (route) => { sent = true; return route.continue() })
+  await page.click(t('verify'))
+  await page.getByText('校验码不对').waitFor()
+  assert.equal(sent, false, 'a wrong check character is caught before sending')
+  await page.fill(`${t('id-number')} input`, '4401')
+  assert.equal(await page.getByText('校验码不对').count(), 0, 'the message goes once the field changes')
+  await page.context().close()
+})
+
+test('no network: the page says so and recovers when the network is back', async () => {
+  const page = await phone()
+  const logs = []
+  page.on('console', (m) => logs.push(m.text()))
+  await page.goto('/')
+  await page.locator(t('person-code')).waitFor()
+  await page.context().setOffline(true)
+  await page.click('text=办事') // its code has not been loaded yet
+  await page.locator(t('offline')).waitFor()
+  assert.match(await page.locator(t('offline')).innerText(), /网络已断开/)
+  await page.context().setOffline(false)
+  await page.locator(t(`matter-${RESIDENCE}`)).waitFor({ timeout: 8000 }).catch((e) => { throw new Error(`${e.message}\n${page.url()}\n${logs.join('\n')}`) })
+  assert.equal(await page.locator(t('offline')).count(), 0)
+  await page.context().close()
+})
