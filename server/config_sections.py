@@ -1,0 +1,109 @@
+"""The configuration sections of the domains' services (codes, wallet, matters, notifications,
+WeChat, SMS, the verification and registry providers, accounts). ``server.config`` builds
+``Settings`` from them; import them from there."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _list_from_env(v: Any) -> Any:
+    import json
+
+    if isinstance(v, str):
+        s = v.strip()
+        if s.startswith("["):
+            return json.loads(s)
+        return [part.strip() for part in s.split(",") if part.strip()]
+    return v
+
+
+class CodesConfig(_Section):
+    ttl_seconds: int = Field(60, ge=10, le=600)
+    refresh_after_seconds: int = Field(45, ge=5, le=600)
+    leeway_seconds: int = Field(5, ge=0, le=60)
+    short_codes: bool = True
+    consent_ttl_seconds: int = Field(300, ge=30, le=3600)
+    # Unknown short codes a device (or all devices of one hall) may try in a minute before
+    # every short code it types is refused for a minute (429): 8 digits are guessable.
+    short_code_misses_per_minute: int = Field(10, ge=1, le=10_000)
+    signing_key_files: list[str] = Field(min_length=1)
+    device_assertion_audience: str = Field("superapp-device-token", min_length=1)
+
+    @field_validator("signing_key_files", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return _list_from_env(v)
+
+
+class WalletConfig(_Section):
+    font_path: str = ""
+    catalog_file: str = "config/catalog/certificate_types.json"
+    # Unknown share tokens one address may try in a minute (亮证 links are verified without login).
+    share_misses_per_minute: int = Field(20, ge=1, le=10_000)
+
+
+class MattersConfig(_Section):
+    catalog_file: str = "config/catalog/matters.json"
+    bundles_file: str = "config/catalog/bundles.json"
+    upload_dir: str = "var/uploads"
+    hosted_issuer_keys_dir: str = ""
+
+
+class NotificationsConfig(_Section):
+    max_attempts: int = Field(5, ge=1, le=20)
+    base_backoff_seconds: float = Field(2.0, ge=0.01, le=600)
+    lease_seconds: float = Field(30.0, ge=0.5, le=600)
+    poll_seconds: float = Field(0.5, ge=0.01, le=60)
+    wechat_template_id: str = Field("tpl-application-progress-dev", min_length=1)
+
+
+class WeChatConfig(_Section):
+    appid: str = Field(pattern=r"^wx[0-9a-zA-Z]{16}$")
+    secret: str = Field(min_length=1)
+    api_base_url: str = ""
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v.rstrip("/")
+
+
+class SmsConfig(_Section):
+    sender: Literal["dev", "http"] = "dev"
+    gateway_url: str = ""
+    gateway_token: str = ""
+    sign_name: str = "政务超级应用"
+    code_ttl_seconds: int = Field(300, ge=1, le=1800)
+    max_wrong_attempts: int = Field(5, ge=1, le=20)
+    resend_interval_seconds: int = Field(60, ge=1, le=600)
+    daily_limit_per_phone: int = Field(10, ge=1, le=100)
+    hourly_sends_per_ip: int = Field(30, ge=1, le=10_000)
+    verifies_per_ip_per_minute: int = Field(30, ge=1, le=10_000)
+
+
+class VerificationConfig(_Section):
+    provider: Literal["dev", "http"] = "dev"
+    url: str = ""
+    token: str = ""
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+
+class RegistryConfig(_Section):
+    provider: Literal["dev", "http"] = "dev"
+    url: str = ""
+    token: str = ""
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+
+class AccountsConfig(_Section):
+    # 用户协议 and 隐私政策: one Markdown file per document, its version in the front matter.
+    agreements_dir: str = "config/agreements"
