@@ -6,6 +6,7 @@ from tornado.web import URLSpec
 from card_wallet.holding import views as holding_views
 from card_wallet.issuing import views as issuing_views
 from identity.accounts import views as accounts_views
+from identity.agreements import views as agreements_views
 from identity.codes import views as codes_views
 from identity.consent import views as consent_views
 from identity.devices import views as devices_views
@@ -35,13 +36,14 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
         *system.routes(probes),
         *events.routes(c.events),
         *accounts_views.routes(c.accounts, c.settings.sms.resend_interval_seconds),
+        *agreements_views.routes(c.agreements),
         *sessions_views.routes(c.sessions),
         *enterprises_views.routes(c.enterprises),
         *consent_views.routes(c.consents, c.devices),
         *devices_views.routes(c.devices),
         *staff_views.routes(c.staff),
         *issuing_views.routes(c.issuing, c.catalog),
-        *holding_views.routes(c.wallet),
+        *holding_views.routes(c.wallet, c.settings.path("h5/dist")),
         *applying_views.routes(c.applying),
         *reviewing_views.routes(c.reviewing),
         *bundles_views.routes(c.bundles),

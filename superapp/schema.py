@@ -6,6 +6,7 @@ from types import ModuleType
 from card_wallet.holding import storage as holding_storage
 from card_wallet.issuing import storage as issuing_storage
 from identity.accounts import storage as accounts_storage
+from identity.agreements import storage as agreements_storage
 from identity.codes import storage as codes_storage
 from identity.consent import storage as consent_storage
 from identity.devices import storage as devices_storage
@@ -22,7 +23,7 @@ from server.storage.mongo import CollectionSpec
 
 STORAGE_MODULES: list[ModuleType] = [
     audit_storage, idempotency_storage,
-    accounts_storage, sessions_storage, enterprises_storage, staff_storage, devices_storage, codes_storage,
+    accounts_storage, agreements_storage, sessions_storage, enterprises_storage, staff_storage, devices_storage, codes_storage,
     consent_storage,
     issuing_storage, holding_storage,
     matters_storage, bundles_storage, ratings_storage,

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any, Awaitable, Callable, Protocol
 
 from tests.support import (bearer, demo_staff, issuer_client, issuer_token, kiosk_token, latest_sms_code,
-                           new_resident, random_phone, sms_login, staff_token, upload_pdf, verified_person)
+                           new_resident, random_phone, send_sms, sms_login, staff_token, upload_pdf, verified_person)
 
 
 class Meter(Protocol):
@@ -57,13 +57,13 @@ def idem() -> dict[str, str]:
 # -- the operations: each returns the measurement of one request ---------------------------------
 
 async def op_sms_send(app: Any, m: Meter) -> dict[str, Any]:
-    _, r = await m.measure(lambda: app.api.post("/api/v1/auth/sms/send", {"phone": random_phone()}))
+    _, r = await m.measure(lambda: send_sms(app.api, random_phone()))
     return r
 
 
 async def op_sms_login(app: Any, m: Meter) -> dict[str, Any]:
     phone = random_phone()
-    check(await app.api.post("/api/v1/auth/sms/send", {"phone": phone}), 202)
+    check(await send_sms(app.api, phone), 202)
     code = await latest_sms_code(app.api, phone)
     resp, r = await m.measure(lambda: app.api.post("/api/v1/auth/sms/verify",
                                                    {"phone": phone, "code": code, "channel": "h5"}))

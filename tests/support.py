@@ -190,10 +190,22 @@ async def latest_sms_code(api: Api, phone: str) -> str:
     return resp.json()["items"][0]["params"]["code"]
 
 
+async def agreed(api: Api) -> dict[str, str]:
+    """The current versions of the 用户协议 and 隐私政策, as the login screen sends them."""
+    resp = await api.get("/api/v1/agreements")
+    assert resp.status == 200, resp.body
+    return {d["kind"]: d["version"] for d in resp.json()["items"]}
+
+
+async def send_sms(api: Api, phone: str, **headers: str) -> Any:
+    """The login screen's 获取验证码: the phone and the agreements read and agreed to."""
+    return await api.post("/api/v1/auth/sms/send", {"phone": phone, "agreements": await agreed(api)}, headers=headers)
+
+
 async def sms_login(api: Api, phone: str | None = None, channel: str = "h5") -> dict[str, Any]:
     """Log in through the real SMS flow; returns the login response (+ "phone")."""
     phone = phone or random_phone()
-    resp = await api.post("/api/v1/auth/sms/send", {"phone": phone})
+    resp = await send_sms(api, phone)
     assert resp.status == 202, resp.body
     code = await latest_sms_code(api, phone)
     resp = await api.post("/api/v1/auth/sms/verify", {"phone": phone, "code": code, "channel": channel})

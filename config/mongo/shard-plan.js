@@ -15,6 +15,7 @@ const plan = [
   ["code_scans", {holder: "hashed"}],
   ["consents", {_id: "hashed"}],
   ["persons", {_id: "hashed"}],
+  ["agreement_acceptances", {_id: "hashed"}],
   ["audit_log", {chain: 1, seq: 1}],
   ["audit_heads", {_id: "hashed"}],
   ["idempotency_keys", {_id: "hashed"}],

@@ -5,8 +5,9 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from identity.agreements.models import Accepted
 from identity.sessions.models import LogoutIn, RefreshIn, TokensOut  # noqa: F401 - part of this API
 from server.models import MAX_SAFE_INT, Input
 from server.models import Line
@@ -24,8 +25,17 @@ class WechatCode(_In):
 PHONE = {"pattern": r"^1[3-9][0-9]{9}$"}  # checked by the service itself, to answer invalid_phone
 
 
+def _agreements_required(schema: dict) -> None:
+    schema.setdefault("required", []).append("agreements")
+
+
 class SmsSendIn(_In):
+    # Required (the schema says so); a body without it is answered agreement_required, which
+    # the login screen turns into "请先阅读并同意…" next to the checkbox.
+    model_config = ConfigDict(json_schema_extra=_agreements_required)
     phone: str = Field(min_length=1, max_length=20, description="11 位中国大陆手机号码", json_schema_extra=PHONE)
+    agreements: Accepted = Field(None, description="已阅读并同意的《用户协议》《隐私政策》版本（GET /api/v1/agreements）；"
+                                                          "缺少为 400 agreement_required，不是当前版本为 409 agreement_outdated")
 
 
 class SmsSendOut(BaseModel):

@@ -18,7 +18,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from identity.accounts.models import ActivityEntry, ActivityOut, Profile, RealnameOut
-from identity.accounts.sms import SmsCodes
+from identity.accounts.sms import SmsCodes, validate_phone
+from identity.actors import ActorNames
+from identity.agreements.service import Agreements
 from identity.accounts.storage import PersonStore
 from identity.idnumber import InvalidIdNumber, parse_id_number
 from identity.sessions.service import Sessions, TokenPair
@@ -68,7 +70,8 @@ class LevelUp:
 
 class AccountService:
     def __init__(self, persons: PersonStore, sessions: Sessions, sms: SmsCodes, wechat: WeChatGateway,
-                 verifier: VerificationProvider, audit: AuditTrail, pii: PiiCipher, limits: Limits):
+                 verifier: VerificationProvider, audit: AuditTrail, pii: PiiCipher, limits: Limits,
+                 agreements: Agreements, actor_names: ActorNames):
         self.persons = persons
         self.sessions = sessions
         self.sms = sms
@@ -77,6 +80,8 @@ class AccountService:
         self.audit = audit
         self.pii = pii
         self.limits = limits
+        self.agreements = agreements
+        self.actor_names = actor_names
 
     # -- accounts -----------------------------------------------------------------------------
 
@@ -145,12 +150,19 @@ class AccountService:
 
     # -- logins --------------------------------------------------------------------------------
 
-    async def send_sms_code(self, phone: str, caller: Caller) -> int:
+    async def send_sms_code(self, phone: str, agreements: dict[str, str] | None, caller: Caller) -> int:
+        """A login code, once the current 用户协议 and 隐私政策 are agreed to (on record first)."""
+        phone = validate_phone(phone)
+        await self.agreements.record(self.pii.blind_index(phone, "phone"), agreements, caller)
         return await self.sms.send(phone, caller.ip)
 
     async def login_sms(self, phone: str, code: str, caller: Caller) -> LoginResult:
         phone = await self.sms.verify(phone, code, caller.ip)
+        agreed = await self.agreements.agreed(self.pii.blind_index(phone, "phone"))
         doc, is_new = await self._account_for_phone(phone, caller)
+        if doc.get("agreements") != agreed:
+            doc = await self.persons.update(doc["_id"], {"agreements": agreed}, now_ms())
+            await self._record(doc["_id"], Actor("person", doc["_id"]), "agreements.accepted", caller, **agreed)
         return await self._login(doc, is_new, caller, "sms")
 
     async def login_wechat(self, code: str, caller: Caller) -> LoginResult:
@@ -304,7 +316,8 @@ class AccountService:
 
     async def activity(self, principal: Principal, limit: int, before: int | None) -> ActivityOut:
         chain = person_chain(principal.subject)
-        entries = await self.audit.read(chain, limit=limit, before_seq=before)
+        entries = await self.actor_names.label(await self.audit.read(chain, limit=limit, before_seq=before),
+                                               principal.subject)
         check = await self.audit.verify(chain)
         return ActivityOut(items=[ActivityEntry(**{**e, "at": to_datetime(e["at"])}) for e in entries],
                            chain_ok=check.ok)

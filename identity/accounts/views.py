@@ -67,15 +67,16 @@ class WechatPhoneHandler(AccountHandler):
 
 class SmsSendHandler(AccountHandler):
     @operation("发送短信验证码（6 位，5 分钟有效；每号 60 秒 1 次、每日 10 次）", tags=AUTH,
-               body=SmsSendIn, response=SmsSendOut, status=202, errors=(429, 503))
+               body=SmsSendIn, response=SmsSendOut, status=202, errors=(409, 429, 503))
     async def post(self, body: SmsSendIn) -> SmsSendOut:
-        ttl = await self.accounts.send_sms_code(body.phone, self.caller("h5"))
+        agreed = body.agreements.model_dump() if body.agreements else None
+        ttl = await self.accounts.send_sms_code(body.phone, agreed, self.caller("h5"))
         return SmsSendOut(sent=True, expires_in=ttl, resend_after=self.resend_interval)
 
 
 class SmsVerifyHandler(AccountHandler):
     @operation("短信验证码登录（H5 / 企业门户；首次登录即开户，L1）", tags=AUTH,
-               body=SmsVerifyIn, response=LoginOut, errors=(429,))
+               body=SmsVerifyIn, response=LoginOut, errors=(409, 429))
     async def post(self, body: SmsVerifyIn) -> LoginOut:
         return login_out(await self.accounts.login_sms(body.phone, body.code, self.caller(body.channel)))
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.support import (assert_problem, bearer, latest_sms_code, random_phone, sms_login, start_app,
+from tests.support import (assert_problem, bearer, latest_sms_code, random_phone, send_sms, sms_login, start_app,
                            stop_app)
 
 pytestmark = pytest.mark.redis_modes  # Redis-dependent rules: also on a Redis Cluster
@@ -27,7 +27,7 @@ async def test_login_creates_an_l1_account_and_a_second_login_finds_it(idapp):
 
 async def test_codes_are_stored_hashed_not_in_plain_text(idapp):
     phone = random_phone()
-    assert (await idapp.api.post("/api/v1/auth/sms/send", {"phone": phone})).status == 202
+    assert (await send_sms(idapp.api, phone)).status == 202
     code = await latest_sms_code(idapp.api, phone)
     keys = [k async for k in idapp.ctx.redis.scan_iter(match=idapp.ctx.keys("sms", "code", "*"))]
     values = [await idapp.ctx.redis.hgetall(k) for k in keys]
@@ -37,7 +37,7 @@ async def test_codes_are_stored_hashed_not_in_plain_text(idapp):
 
 async def test_wrong_code_counts_down_then_locks(idapp):
     phone = random_phone()
-    await idapp.api.post("/api/v1/auth/sms/send", {"phone": phone})
+    await send_sms(idapp.api, phone)
     right = await latest_sms_code(idapp.api, phone)
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     for left in (4, 3, 2, 1, 0):
@@ -55,7 +55,7 @@ async def test_wrong_code_counts_down_then_locks(idapp):
 
 async def test_a_code_works_once(idapp):
     phone = random_phone()
-    await idapp.api.post("/api/v1/auth/sms/send", {"phone": phone})
+    await send_sms(idapp.api, phone)
     code = await latest_sms_code(idapp.api, phone)
     assert (await idapp.api.post("/api/v1/auth/sms/verify", {"phone": phone, "code": code})).status == 200
     assert_problem(await idapp.api.post("/api/v1/auth/sms/verify", {"phone": phone, "code": code}),
@@ -64,8 +64,8 @@ async def test_a_code_works_once(idapp):
 
 async def test_resend_within_a_minute_is_refused_with_retry_after(app):
     phone = random_phone()  # default settings: one send per 60 s
-    assert (await app.api.post("/api/v1/auth/sms/send", {"phone": phone})).status == 202
-    resp = await app.api.post("/api/v1/auth/sms/send", {"phone": phone})
+    assert (await send_sms(app.api, phone)).status == 202
+    resp = await send_sms(app.api, phone)
     body = assert_problem(resp, 429, "sms_too_frequent")
     assert 50 <= int(resp.headers["Retry-After"]) <= 60 and body["retry_after"] == int(resp.headers["Retry-After"])
 
@@ -76,14 +76,14 @@ async def test_expired_code_and_daily_limit(backends):
     }})
     try:
         api, phone = running.api, random_phone()
-        await api.post("/api/v1/auth/sms/send", {"phone": phone})
+        await send_sms(api, phone)
         code = await latest_sms_code(api, phone)
         await asyncio.sleep(1.5)
         assert_problem(await api.post("/api/v1/auth/sms/verify", {"phone": phone, "code": code}),
                        400, "sms_code_expired")
-        assert (await api.post("/api/v1/auth/sms/send", {"phone": phone})).status == 202
+        assert (await send_sms(api, phone)).status == 202
         await asyncio.sleep(1.1)
-        resp = await api.post("/api/v1/auth/sms/send", {"phone": phone})
+        resp = await send_sms(api, phone)
         assert_problem(resp, 429, "sms_daily_limit")
         assert int(resp.headers["Retry-After"]) <= 86400
     finally:
@@ -95,8 +95,8 @@ async def test_per_ip_limits(backends):
     try:
         api = running.api
         for _ in range(2):
-            assert (await api.post("/api/v1/auth/sms/send", {"phone": random_phone()})).status == 202
-        resp = await api.post("/api/v1/auth/sms/send", {"phone": random_phone()})
+            assert (await send_sms(api, random_phone())).status == 202
+        resp = await send_sms(api, random_phone())
         assert_problem(resp, 429, "sms_ip_limited")
         phone = random_phone()
         for _ in range(3):
@@ -150,8 +150,8 @@ async def test_failed_gateway_gives_the_attempt_back(backends):
     try:
         api, phone = running.api, random_phone()
         state.fail_next = 1
-        assert_problem(await api.post("/api/v1/auth/sms/send", {"phone": phone}), 503, "sms_gateway_failed")
-        assert (await api.post("/api/v1/auth/sms/send", {"phone": phone})).status == 202  # not throttled
+        assert_problem(await send_sms(api, phone), 503, "sms_gateway_failed")
+        assert (await send_sms(api, phone)).status == 202  # not throttled
         sent = state.messages[-1]
         assert sent["phone"] == phone and sent["template"] == "login_code" and sent["sign"] == "政务超级应用"
         resp = await api.post("/api/v1/auth/sms/verify", {"phone": phone, "code": sent["params"]["code"]})

@@ -19,8 +19,8 @@ import pytest
 
 from tests.fleet import NGINX, Fleet
 from tests.journeys import RESIDENCE, id_card_for
-from tests.support import (Api, EventStream, bearer, kiosk_token, latest_sms_code,
-                           new_resident, random_phone, start_app, stop_app)
+from tests.support import (Api, EventStream, agreed, bearer, kiosk_token, latest_sms_code,
+                           new_resident, random_phone, send_sms, start_app, stop_app)
 
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/system-deps.sh --test)")
 
@@ -52,7 +52,7 @@ async def fleet(backends, tmp_path_factory) -> AsyncIterator[tuple[Fleet, object
 
 async def login(api: Api, resident) -> dict:
     phone = random_phone()
-    assert (await api.post("/api/v1/auth/sms/send", {"phone": phone})).status == 202
+    assert (await send_sms(api, phone)).status == 202
     resp = await api.post("/api/v1/auth/sms/verify", {"phone": phone, "code": await latest_sms_code(api, phone),
                                                       "channel": "h5"})
     assert resp.status == 200, resp.body
@@ -159,7 +159,9 @@ async def test_per_ip_limits_hold_across_processes_and_ignore_forged_forwarding(
     """SMS sends per IP, across processes (nginx alternates them); a forged X-Forwarded-For or
     X-Real-IP changes nothing (nginx replaces both with the address it saw, 127.0.0.2)."""
     fl, _ = fleet
-    results = [await post_from("127.0.0.2", fl.nginx_port, "/api/v1/auth/sms/send", {"phone": random_phone()},
+    agreements = await agreed(Api(fl.url))
+    results = [await post_from("127.0.0.2", fl.nginx_port, "/api/v1/auth/sms/send",
+                               {"phone": random_phone(), "agreements": agreements},
                                {"X-Forwarded-For": f"203.0.113.{n}", "X-Real-IP": f"198.51.100.{n}"})
                for n in range(SMS_PER_IP + 3)]
     assert [status for status, _ in results] == [202] * SMS_PER_IP + [429] * 3, results
