@@ -21,8 +21,11 @@ from card_wallet.holding.storage import HoldingStore
 from card_wallet.issuing.service import IssuingService
 from card_wallet.issuing.storage import CertificateStore
 from identity.accounts.service import AccountService
+from identity.actors import ActorNames
 from identity.accounts.sms import SmsCodes
 from identity.accounts.storage import PersonStore, RegistryStore, SmsCodeStore
+from identity.agreements.service import Agreements, load_agreements
+from identity.agreements.storage import AcceptanceStore
 from identity.authenticator import IdentityAuthenticator
 from identity.codes.codec import CodeKeys, kid_of
 from identity.codes.recorder import ScanRecorder
@@ -130,6 +133,7 @@ class AppContext:
     sessions: Sessions
     authenticator: IdentityAuthenticator
     directory: Directory
+    agreements: Agreements
     accounts: AccountService
     enterprises: EnterpriseService
     items: ItemCatalog
@@ -246,9 +250,12 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     persons = PersonStore(db)
     enterprise_store = EnterpriseStore(db)
     directory = Directory(persons, enterprise_store, pii, s.wechat.appid)
+    agreements = Agreements(AcceptanceStore(db), load_agreements(s.path(s.accounts.agreements_dir)))
+    staff_store, device_store = StaffStore(db), DeviceStore(db, redis, keys)
+    actor_names = ActorNames(persons, staff_store, device_store, pii)
     accounts = AccountService(persons, sessions, SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms), wechat,
-                              verifier, audit, pii, limits)
-    enterprises = EnterpriseService(enterprise_store, persons, registry, audit, pii, sessions)
+                              verifier, audit, pii, limits, agreements, actor_names)
+    enterprises = EnterpriseService(enterprise_store, persons, registry, audit, pii, sessions, actor_names)
     demo_code_key = _demo_public_key(s, DEMO_CODE_KEY_FILE)
     code_keys = CodeKeys.load([s.path(f) for f in s.codes.signing_key_files],
                               forbidden=[kid_of(demo_code_key)] if demo_code_key is not None else [])
@@ -282,10 +289,10 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     return AppContext(
         clients=c, audit=audit, events=events, idempotency=idempotency, wechat=wechat, sms_outbox=outbox,
         sessions=sessions, authenticator=IdentityAuthenticator(sessions, enterprises), directory=directory,
-        accounts=accounts, enterprises=enterprises, items=items, codes=codes, consents=consents,
-        devices=DeviceService(DeviceStore(db, redis, keys), sessions, limits, audit,
+        agreements=agreements, accounts=accounts, enterprises=enterprises, items=items, codes=codes, consents=consents,
+        devices=DeviceService(device_store, sessions, limits, audit,
                               s.codes.device_assertion_audience),
-        staff=StaffService(StaffStore(db), sessions, limits, pii, audit), recorder=ScanRecorder(code_store),
+        staff=StaffService(staff_store, sessions, limits, pii, audit), recorder=ScanRecorder(code_store),
         catalog=catalog, issuing=issuing, wallet=wallet, notifications=notifications,
         matters_catalog=matters_catalog, lifecycle=lifecycle, applying=applying,
         reviewing=ReviewService(matters_catalog, applications, lifecycle, sources, results, wallet),

@@ -27,6 +27,7 @@ from identity.enterprises.storage import EnterpriseStore
 from identity.registry import EnterpriseRegistry
 from identity.sessions.service import Sessions
 from identity.uscc import InvalidUscc, parse_uscc
+from identity.actors import ActorNames
 from server.audit import Actor, AuditTrail
 from server.clock import DAY_MS, from_datetime, now_ms, to_datetime
 from server.errors import (
@@ -55,11 +56,12 @@ MAX_GRANT_MS = 3 * 365 * DAY_MS
 
 class EnterpriseService:
     def __init__(self, store: EnterpriseStore, persons: PersonStore, registry: EnterpriseRegistry,
-                 audit: AuditTrail, pii: PiiCipher, sessions: Sessions):
+                 audit: AuditTrail, pii: PiiCipher, sessions: Sessions, actor_names: ActorNames):
         self.store = store
         self.persons = persons
         self.registry = registry
         self.audit = audit
+        self.actor_names = actor_names
         self.pii = pii
         self.sessions = sessions
 
@@ -426,7 +428,8 @@ class EnterpriseService:
         if enterprise["admin_person_id"] != principal.subject:
             raise PermissionDenied("只有企业管理员（法定代表人）可以查看企业操作日志", code="not_enterprise_admin")
         chain = enterprise_chain(enterprise_id)
-        entries = await self.audit.read(chain, limit=limit, before_seq=before)
+        entries = await self.actor_names.label(await self.audit.read(chain, limit=limit, before_seq=before),
+                                               principal.subject)
         check = await self.audit.verify(chain)
         return EnterpriseActivityOut(items=[ActivityEntry(**{**e, "at": to_datetime(e["at"])}) for e in entries],
                                      chain_ok=check.ok)

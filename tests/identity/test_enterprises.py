@@ -285,6 +285,10 @@ async def test_enterprise_audit_trail_is_visible_to_its_admin_only(idapp):
     assert actions == ["acting.started", "agent.accepted", "agent.invited", "enterprise.bound"]
     actors = {e["actor"]["id"] for e in resp.json()["items"]}
     assert actors == {admin["person"]["id"], agent["person"]["id"]}
+    # who acted, in words: the reader is 本人, the agent a masked name (never in full)
+    names = {e["actor"]["id"]: e["actor"]["name"] for e in resp.json()["items"]}
+    assert names[admin["person"]["id"]] == "本人"
+    assert names[agent["person"]["id"]] == agent["person"]["realname"]["name"] == "李**"
     assert_problem(await idapp.api.get(f"/api/v1/enterprises/{ent['id']}/activity",
                                        headers=bearer(agent["access_token"])), 403, "not_enterprise_admin")
 
