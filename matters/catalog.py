@@ -126,6 +126,7 @@ def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
                     if f not in ctype.schema["properties"]:
                         raise ValueError(f"result: {f} is not a field of {ctype.name}")
                     _check_source(source, certificates, fields, f"result.{f}")
+                result["type_name"] = ctype.name  # what the applicant is told lands in the wallet
             for i, r in enumerate(entry.get("instant_approval", {}).get("rules", [])):
                 try:
                     if not isinstance(r.get("name"), str) or "rule" not in r:

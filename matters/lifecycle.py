@@ -86,23 +86,36 @@ class Lifecycle:
             end = date.fromisoformat(app["finished_on"]) if app.get("finished_on") else day
             remaining = working_days_between(end, dl)
             overdue = app["state"] not in FINISHED and remaining < 0
+        finished_at = None
+        if app["state"] in FINISHED:  # older applications kept only the day: the last step's time
+            finished_at = app.get("finished_at") or app["timeline"][-1]["at"]
         return {**app, "id": app["_id"], "state_name": STATE_NAMES.get(app["state"], app["state"]),
                 "deadline": deadline, "remaining_working_days": remaining, "overdue": overdue,
-                "clock_paused": app.get("paused_since") is not None}
+                "clock_paused": app.get("paused_since") is not None, "finished_at": finished_at}
+
+    @staticmethod
+    def supplements_requested(app: dict[str, Any]) -> int:
+        """How many times the department has asked for 补正 (一次性告知: once, unless a
+        supervisor approves another request)."""
+        return sum(1 for e in app["timeline"] if e["state"] == "supplement_requested")
 
     # -- changing ------------------------------------------------------------------------------
 
     async def transition(self, app: dict[str, Any], action: str, version: int, actor: Actor, comment: str,
-                         extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                         extra: dict[str, Any] | None = None, note: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``extra``: more fields of the application; ``note``: more fields of the timeline
+        entry (who acted, in words; a second 补正's reason and approval)."""
         allowed, to, _ = TRANSITIONS[action]
         today = china_today()
         now = now_ms()
         set_: dict[str, Any] = {"state": to, "outbox_pending": True, "updated_at": now, **(extra or {})}
-        events = [{"state": to, "at": now, "actor": actor.as_dict(), "comment": comment}]
+        first = {"state": "accepted" if action == "accept" else to, "at": now, "actor": actor.as_dict(),
+                 "comment": comment, **(note or {})}
+        events = [first]
         if action == "accept":
             set_["accepted_on"] = today.isoformat()
-            events = [{"state": "accepted", "at": now, "actor": actor.as_dict(), "comment": comment},
-                      {"state": "in_review", "at": now, "actor": actor.as_dict(), "comment": ""}]
+            events.append({"state": "in_review", "at": now, "actor": actor.as_dict(), "comment": "",
+                           **({"actor_name": note["actor_name"]} if note and "actor_name" in note else {})})
         if action == "request-supplement":
             set_["paused_since"] = today.isoformat()
         if (action == "resubmit" or to in FINISHED) and app.get("paused_since"):
@@ -110,6 +123,7 @@ class Lifecycle:
             set_["paused_since"] = None
         if to in FINISHED:
             set_["finished_on"] = today.isoformat()
+            set_["finished_at"] = now
         if action == "submit":
             set_["submitted_at"] = now
         updated = await self.store.transition(app["_id"], version, list(allowed), set_, app["timeline"] + events)

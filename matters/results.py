@@ -66,4 +66,4 @@ class ResultIssuer:
                                  {k: v for k, v in fields.items() if v is not None}, today.isoformat(),
                                  until.isoformat() if until else None)
         issued = await self.issuing.issue(Principal(f"issuer:{client.code}", ISSUER, 0, "", 0), body)
-        return {"certificate_id": issued["id"], "type": spec["certificate_type"]}
+        return {"certificate_id": issued["id"], "type": spec["certificate_type"], "type_name": spec["type_name"]}

@@ -71,6 +71,7 @@ class Application(BaseModel):
     remaining_working_days: int | None
     overdue: bool
     clock_paused: bool
+    finished_at: int | None = Field(None, description="办结（或撤回、不予受理）的时间，毫秒时间戳")
     supplement: dict[str, Any] | None
     result: dict[str, Any] | None
     instant_approval: dict[str, Any] | None = Field(None, description="秒批：各条规则是否满足")

@@ -15,8 +15,14 @@ from matters.storage import ApplicationStore
 from server.audit import Actor
 from server.calendar import working_days_between
 from server.clock import now_ms
-from server.errors import FieldError, InvalidInput, NotFound
+from server.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from server.masking import mask_name
 from server.principal import Principal, require_role
+
+
+def _clerk_name(principal: Principal) -> str:
+    """A clerk as the applicant sees them: department and masked name."""
+    return f"{principal.claims.get('dept_name', '')} {mask_name(principal.claims.get('name', ''))}".strip()
 
 
 class ReviewService:
@@ -52,8 +58,35 @@ class ReviewService:
             apps = [a for a in apps if a["overdue"] == overdue]
         return apps
 
+    def _supplement(self, principal: Principal, app: dict[str, Any], comment: str, items: list[str],
+                    reason: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """一次性告知: the first request lists every material needed; another one needs a
+        supervisor, who approves it with a reason (both go on the timeline)."""
+        wanted = list(dict.fromkeys(items))
+        known = {m["id"] for m in app["materials"]}
+        matter = self.catalog.get(app["matter"])
+        known |= {m["id"] for m in (matter.raw.get("materials", []) if matter else [])}
+        if not wanted:
+            raise InvalidInput("请一次性勾选需要补正的全部材料", code="supplement_items_required",
+                               errors=[FieldError("items", "请至少勾选一项需要补正的材料")])
+        unknown = [i for i in wanted if i not in known]
+        if unknown:
+            raise InvalidInput("需要补正的材料不属于本事项", code="supplement_item_unknown",
+                               errors=[FieldError("items", f"本事项没有材料：{'、'.join(unknown)}")])
+        note: dict[str, Any] = {}
+        if self.lifecycle.supplements_requested(app):
+            if "supervisor" not in (principal.claims.get("roles") or []):
+                raise PermissionDenied("已一次性告知过补正；再次要求补正须由科长批准", code="supplement_once",
+                                       extra={"required_role": "supervisor"})
+            if not reason.strip():
+                raise InvalidInput("再次要求补正须写明原因", code="supplement_reason_required",
+                                   errors=[FieldError("reason", "请写明再次要求补正的原因")])
+            note = {"second_request": True, "reason": reason.strip(),
+                    "approved_by": principal.subject, "approved_by_name": _clerk_name(principal)}
+        return {"comment": comment, "items": wanted, "at": now_ms()}, note
+
     async def act(self, principal: Principal, app_id: str, action: str, version: int, comment: str,
-                  items: list[str] | None = None) -> dict[str, Any]:
+                  items: list[str] | None = None, reason: str = "") -> dict[str, Any]:
         _, _, roles = TRANSITIONS[action]
         require_role(principal, *roles)
         if action in NEEDS_COMMENT and not comment.strip():
@@ -62,8 +95,10 @@ class ReviewService:
         app = await self._staff_app(principal, app_id)
         actor = Actor("staff", principal.subject)
         extra: dict[str, Any] = {}
-        if action == "request-supplement":
-            extra["supplement"] = {"comment": comment, "items": items or [], "at": now_ms()}
+        note: dict[str, Any] = {"actor_name": _clerk_name(principal)}
+        if action == "request-supplement" and app["state"] in TRANSITIONS[action][0]:
+            extra["supplement"], second = self._supplement(principal, app, comment, items or [], reason)
+            note.update(second)
         if action == "approve":
             # allowed from here? check before issuing anything
             if app["state"] not in TRANSITIONS["approve"][0] or app["version"] != version:
@@ -75,7 +110,7 @@ class ReviewService:
                 extra["result"] = await self.results.issue(app, matter, applicant, values)
             else:
                 extra["result"] = None
-        updated = await self.lifecycle.transition(app, action, version, actor, comment, extra)
+        updated = await self.lifecycle.transition(app, action, version, actor, comment, extra, note)
         return self.lifecycle.view(updated)
 
     async def stats(self, principal: Principal) -> list[dict[str, Any]]:

@@ -44,7 +44,7 @@ class StaffActionHandler(_Base):
                errors=(403, 404, 409))
     async def post(self, principal: Principal, app_id: str, action: str, body: StaffActionIn) -> Application:
         return Application(**await self.reviewing.act(principal, app_id, action, body.version,
-                                                                 body.comment, body.items))
+                                                      body.comment, body.items, body.reason))
 
 
 class StatsHandler(_Base):

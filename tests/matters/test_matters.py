@@ -318,3 +318,66 @@ async def test_idempotency_keys_are_forgotten_after_a_day(idapp):
     assert await idapp.ctx.idempotency.prune() >= 1
     later = await apply(idapp, person, residence_body(prefill, up["id"]), key)
     assert later.status == 201 and later.json()["id"] != first["id"]
+
+
+async def test_supplement_is_asked_once_and_a_second_request_needs_the_supervisor(idapp):
+    """一次性告知: the first request lists everything (known materials only); a reviewer cannot
+    ask again; the supervisor can, with a reason, and both show on the applicant's timeline."""
+    r, person, _ = await resident_with_id_card(idapp, "补正人")
+    h = bearer(person["access_token"])
+    prefill = (await idapp.api.get(f"/api/v1/matters/{RESIDENCE}/prefill", headers=h)).json()
+    up = (await upload(idapp, person)).json()
+    app = (await apply(idapp, person, residence_body(prefill, up["id"]))).json()
+    intake = await staff_token(idapp.api, demo_staff(idapp.ctx, "gaj.shouli"))
+    reviewer = await staff_token(idapp.api, demo_staff(idapp.ctx, "gaj.shencha"))
+    chief = await staff_token(idapp.api, demo_staff(idapp.ctx, "gaj.shenhe"))
+    app = (await staff_act(idapp, intake, app["id"], "accept", app["version"], "予以受理")).json()
+
+    # nothing listed, or a material the matter does not have: refused, nothing changed
+    body = assert_problem(await staff_act(idapp, reviewer, app["id"], "request-supplement", app["version"], "缺材料"),
+                          400, "supplement_items_required")
+    assert body["errors"][0]["field"] == "items"
+    assert_problem(await staff_act(idapp, reviewer, app["id"], "request-supplement", app["version"], "缺材料",
+                                   ["no_such_material"]), 400, "supplement_item_unknown")
+    assert (await idapp.api.get(f"/api/v1/applications/{app['id']}", headers=h)).json()["state"] == "in_review"
+
+    first = (await staff_act(idapp, reviewer, app["id"], "request-supplement", app["version"], "合同缺签字页",
+                             ["residence_proof", "residence_proof"])).json()
+    assert first["supplement"]["items"] == ["residence_proof"]
+    new_up = (await upload(idapp, person, PDF + b"%signed\n")).json()
+    resub = (await idapp.api.post(f"/api/v1/applications/{app['id']}/resubmit",
+                                  {"version": first["version"], "materials": [{"id": "residence_proof",
+                                                                               "upload_id": new_up["id"]}]},
+                                  headers=h)).json()
+
+    # the reviewer may not ask a second time; the supervisor must give a reason
+    body = assert_problem(await staff_act(idapp, reviewer, app["id"], "request-supplement", resub["version"],
+                                          "还缺一页", ["residence_proof"]), 403, "supplement_once")
+    assert "科长" in body["detail"]
+    resp = await idapp.api.post(f"/api/v1/staff/applications/{app['id']}/request-supplement",
+                                {"version": resub["version"], "comment": "还缺一页", "items": ["residence_proof"]},
+                                headers=bearer(chief))
+    assert_problem(resp, 400, "supplement_reason_required")
+    resp = await idapp.api.post(f"/api/v1/staff/applications/{app['id']}/request-supplement",
+                                {"version": resub["version"], "comment": "还缺一页", "items": ["residence_proof"],
+                                 "reason": "x" * 201}, headers=bearer(chief))
+    assert_problem(resp, 400, "validation_failed")
+    resp = await idapp.api.post(f"/api/v1/staff/applications/{app['id']}/request-supplement",
+                                {"version": resub["version"], "comment": "补交的合同页码不连续", "items": ["residence_proof"],
+                                 "reason": "补正后的材料暴露出新的问题"}, headers=bearer(chief))
+    assert resp.status == 200, resp.body
+    mine = (await idapp.api.get(f"/api/v1/applications/{app['id']}", headers=h)).json()
+    second = mine["timeline"][-1]
+    assert second["state"] == "supplement_requested" and second["second_request"] is True
+    assert second["reason"] == "补正后的材料暴露出新的问题" and second["approved_by_name"] == "广州市公安局 林**"
+    # who acted, in words the applicant reads (masked), on the timeline and in the account trail
+    assert mine["timeline"][2]["actor_name"] == "广州市公安局 张**" and mine["finished_at"] is None
+    trail = (await idapp.api.get("/api/v1/me/activity", headers=h)).json()["items"]
+    assert {e["actor"].get("name") for e in trail if e["actor"]["type"] == "staff"} >= {
+        "广州市公安局工作人员 张**", "广州市公安局工作人员 陈**", "广州市公安局工作人员 林**"}
+    assert {e["actor"]["name"] for e in trail if e["actor"]["type"] == "person"} == {"本人"}
+
+    # withdrawn: finished, with the time it happened
+    gone = (await idapp.api.post(f"/api/v1/applications/{app['id']}/withdraw", {"version": mine["version"]},
+                                 headers=h)).json()
+    assert gone["state"] == "withdrawn" and gone["finished_at"] == gone["timeline"][-1]["at"]
