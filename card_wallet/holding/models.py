@@ -58,6 +58,10 @@ class RevealQuery(BaseModel):
     reveal: bool = False
 
 
+class ShareImageQuery(BaseModel):
+    masked: bool = Field(False, description="公共场所的屏幕（自助终端）：证件号码等敏感字段脱敏显示")
+
+
 class ImageQuery(BaseModel):
     purpose: Line = Field(min_length=2, max_length=50, description="用途，将印在水印上，如“办理居住证”")
 
@@ -104,6 +108,7 @@ class UsageItem(BaseModel):
     at: datetime
     certificate_id: str
     type: str
+    type_name: str = Field("", description="证照名称")
     action: Literal["shared", "viewed", "image", "disclosed", "revealed"]
     by: dict[str, str]
     purpose: str

@@ -280,16 +280,18 @@ class HoldingService:
                         purpose, ip)
         return png
 
-    async def share_image(self, token: str, ip: str) -> bytes:
-        """The disclosed fields of a share (e.g. a certificate given to a kiosk) as an image."""
+    async def share_image(self, token: str, ip: str, masked: bool = False) -> bytes:
+        """The disclosed fields of a share (e.g. a certificate given to a kiosk) as an image;
+        ``masked`` for a screen in a public hall (ID and archive numbers half hidden)."""
         share, cert = await self._live_share(token, ip)
         issuer = await self.certificates.registry.issuer(cert["issuer"])
-        return self._render(cert, self.certificates.content(cert), issuer["name"] if issuer else cert["issuer"], share["fields"],
-                            False, share["purpose"], token)
+        return self._render(cert, self.certificates.content(cert), issuer["name"] if issuer else cert["issuer"],
+                            share["fields"], masked, share["purpose"], token)
 
     async def usage(self, principal: Principal, limit: int, before: int | None) -> list[dict[str, Any]]:
         holder = await self.holder_for(principal)
-        return await self.store.usage_of(holder.key, limit, before)
+        rows = await self.store.usage_of(holder.key, limit, before)
+        return [{**r, "type_name": ctype.name if (ctype := self.catalog.get(r["type"])) else r["type"]} for r in rows]
 
     # ================================================================================================
     # for other domains: 免证办, consent delivery, expiry reminders

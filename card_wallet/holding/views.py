@@ -1,11 +1,14 @@
 """HTTP handlers of the holder's wallet, sharing (亮证) and verifying a share."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from card_wallet.holding.models import (
     ImageQuery,
     Reminder,
     ReminderList,
     RevealQuery,
+    ShareImageQuery,
     ShareIn,
     ShareOut,
     ShareView,
@@ -20,6 +23,7 @@ from card_wallet.holding.service import HoldingService
 from card_wallet.issuing.views import CERT_ID
 from server.clock import to_datetime
 from server.http.base import BaseHandler
+from server.http.h5 import send_index, wants_page
 from server.http.routing import operation, route
 from server.principal import KIOSK, PERSON_CHANNELS, STAFF, Principal
 
@@ -79,9 +83,18 @@ class RemindersHandler(_Base):
 
 
 class VerifyShareHandler(_Base):
+    def initialize(self, wallet: HoldingService, h5_dist: Path) -> None:
+        super().initialize(wallet)
+        self.h5_dist = h5_dist
+
     @operation("核验亮证码：只返回持证人选择出示的字段，附签名、发证机关与当前状态（无需登录）", tags=VERIFY,
-               response=ShareView, errors=(404, 410, 429))
-    async def get(self, token: str) -> ShareView:
+               response=ShareView, errors=(404, 410, 429),
+               description="二维码中的核验链接：手机浏览器（Accept: text/html）打开的是可读的核验页面，"
+                           "页面再以 Accept: application/json 取数据；程序取到 JSON。")
+    async def get(self, token: str) -> ShareView | None:
+        if wants_page(self):  # a phone camera opening the QR: the readable page, which asks again for JSON
+            await send_index(self, self.h5_dist)
+            return None
         viewer = await self.optional_viewer()
         r = await self.wallet.view_share(token, viewer, self.client_ip)
         return ShareView(**{**r, "expires_at": to_datetime(r["expires_at"])})
@@ -97,16 +110,16 @@ class VerifyShareHandler(_Base):
 
 
 class ShareImageHandler(_Base):
-    @operation("亮证码对应的证照图片（仅所出示的字段，带用途水印）", tags=VERIFY, content_type="image/png",
-               errors=(404, 410, 429))
-    async def get(self, token: str) -> None:
-        png = await self.wallet.share_image(token, self.client_ip)
+    @operation("亮证码对应的证照图片（仅所出示的字段，带用途水印；masked=true 时敏感字段脱敏）", tags=VERIFY,
+               content_type="image/png", query=ShareImageQuery, errors=(404, 410, 429))
+    async def get(self, token: str, query: ShareImageQuery) -> None:
+        png = await self.wallet.share_image(token, self.client_ip, query.masked)
         self.set_header("Content-Type", "image/png")
         self.finish(png)
 
 
 
-def routes(wallet: HoldingService) -> list:
+def routes(wallet: HoldingService, h5_dist: Path) -> list:
     deps = {"wallet": wallet}
     return [
         route(r"/api/v1/wallet", WalletHandler, **deps),
@@ -115,6 +128,6 @@ def routes(wallet: HoldingService) -> list:
         route(rf"/api/v1/wallet/{CERT_ID}", WalletItemHandler, **deps),
         route(rf"/api/v1/wallet/{CERT_ID}/image", WalletImageHandler, **deps),
         route(rf"/api/v1/wallet/{CERT_ID}/shares", SharesHandler, **deps),
-        route(rf"/api/v1/verify/shares/{TOKEN}", VerifyShareHandler, **deps),
+        route(rf"/api/v1/verify/shares/{TOKEN}", VerifyShareHandler, **deps, h5_dist=h5_dist),
         route(rf"/api/v1/verify/shares/{TOKEN}/image", ShareImageHandler, **deps),
     ]

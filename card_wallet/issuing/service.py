@@ -267,6 +267,10 @@ class IssuingService:
             await self.audit.record(chain, actor, action, target=target, channel="issuer", details=shown,
                                     event=event)
 
+    async def issued(self, cert_id: str) -> bool:
+        """Whether a certificate with this identifier (any version of its base) exists."""
+        return await self.store.current_by_base(parse_certificate_id(cert_id).base) is not None
+
     async def issue(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         issuer = await self.issuer_of(principal)
 

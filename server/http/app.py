@@ -12,6 +12,7 @@ from tornado.web import URLSpec
 
 from server.config import HttpConfig, LogConfig
 from server.http.base import NotFoundHandler, request_id_of
+from server.http.compression import Compression
 from server.principal import Authenticator
 
 access_log = logging.getLogger("superapp.access")
@@ -38,7 +39,8 @@ class PlatformApp(tornado.web.Application):
         self.log_config = log
         self.authenticator = authenticator
         self.security_headers = SECURITY_HEADERS + ([HSTS] if hsts else [])
-        super().__init__(routes, default_handler_class=NotFoundHandler, xheaders=http.xheaders, **settings)
+        super().__init__(routes, transforms=[Compression], default_handler_class=NotFoundHandler,
+                         xheaders=http.xheaders, **settings)
 
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         if not self.log_config.access_log or not access_log.isEnabledFor(logging.INFO):

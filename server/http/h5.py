@@ -6,6 +6,8 @@ than GET/HEAD, gets the usual 404 problem, as if the H5 app were not there."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import gzip
 import mimetypes
 import re
 from pathlib import Path
@@ -18,6 +20,32 @@ H5_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inlin
           "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'")
 FILE_NAME = re.compile(r"\.[a-z][a-z0-9]{1,4}$")
 NOT_H5 = r"(?!api/|\.well-known/|healthz$|readyz$|openapi\.json$|docs/?$|problems/)"
+COMPRESSIBLE = (".js", ".css", ".html", ".svg", ".json", ".ttf", ".woff", ".ico", ".txt")
+
+
+@functools.lru_cache(maxsize=256)
+def _gzipped(path: str, mtime_ns: int) -> bytes:
+    """An asset compressed once (level 9) and kept: assets are immutable, named by content."""
+    return gzip.compress(Path(path).read_bytes(), compresslevel=9, mtime=0)
+
+
+def wants_page(handler: BaseHandler) -> bool:
+    """A browser navigating (a phone camera opening a link), not a program asking for JSON."""
+    accept = handler.request.headers.get("Accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
+async def send_index(handler: BaseHandler, dist: Path) -> None:
+    """The H5 app's page, for a front-end route that shares its address with an API (the
+    verification link a QR code holds): the app then asks the same address for JSON."""
+    index = dist / "index.html"
+    if not index.is_file():
+        raise Unavailable("H5 应用尚未构建：请运行 make run（会自动构建）", code="h5_not_built")
+    handler.set_header("Content-Security-Policy", H5_CSP)
+    handler.set_header("Content-Type", "text/html; charset=UTF-8")
+    handler.set_header("Cache-Control", "no-cache")
+    handler.set_header("Vary", "Accept")
+    handler.finish(await asyncio.to_thread(index.read_bytes))
 
 
 class H5Handler(BaseHandler):
@@ -47,8 +75,14 @@ class H5Handler(BaseHandler):
             if "text/html" not in self.request.headers.get("Accept", ""):
                 raise NotFound(code="not_found")
             target = index  # a browser on a front-end route: the app decides
-        data = await asyncio.to_thread(target.read_bytes)
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if (path.startswith("assets/") and target.suffix in COMPRESSIBLE
+                and "gzip" in self.request.headers.get("Accept-Encoding", "")):
+            data = await asyncio.to_thread(_gzipped, str(target), target.stat().st_mtime_ns)
+            self.set_header("Content-Encoding", "gzip")
+            self.set_header("Vary", "Accept-Encoding")
+        else:
+            data = await asyncio.to_thread(target.read_bytes)
         self.set_header("Content-Type", f"{ctype}; charset=UTF-8" if ctype.startswith("text/") else ctype)
         self.set_header("Cache-Control", "public, max-age=31536000, immutable" if path.startswith("assets/")
                         else "no-cache")

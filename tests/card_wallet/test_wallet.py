@@ -220,6 +220,14 @@ async def test_sharing_discloses_only_the_chosen_fields(idapp, psb):
     assert resp.status == 201, resp.body
     share = resp.json()
     assert share["verify_url"].endswith(share["token"])
+    # a phone camera opening the link gets the readable page (which then asks for JSON);
+    # opening the page alone discloses nothing and logs no use
+    page = await idapp.api.get(f"/api/v1/verify/shares/{share['token']}",
+                               headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status == 200 and page.content_type.startswith("text/html"), page.body[:200]
+    assert b'id="app"' in page.body and "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "邵" not in page.body.decode() and "Accept" in page.headers["Vary"]
+    assert (await idapp.api.get("/api/v1/wallet/usage", headers=h)).json()["items"][0]["action"] == "shared"
     view = await idapp.api.get(f"/api/v1/verify/shares/{share['token']}")  # any verifier, no login
     assert view.status == 200
     text = view.body.decode()
@@ -234,7 +242,7 @@ async def test_sharing_discloses_only_the_chosen_fields(idapp, psb):
     usage = (await idapp.api.get("/api/v1/wallet/usage", headers=h)).json()["items"]
     assert [u["action"] for u in usage][:3] == ["viewed", "viewed", "shared"]
     assert usage[0]["by"]["type"] == "device" and usage[1]["by"]["name"] == "匿名核验"
-    assert all(u["purpose"] == "租房核验身份" for u in usage[:3])
+    assert all(u["purpose"] == "租房核验身份" and u["type_name"] == "居民身份证" for u in usage[:3])
     # revoked afterwards: the verification says so
     client, token = psb
     await idapp.api.post(f"/api/v1/issuer/certificates/{cert['id']}/revoke", {"request_id": "rv-share"},
@@ -385,6 +393,11 @@ async def test_kiosk_receives_a_consented_certificate_with_a_watermark(idapp, ps
     assert "identity:phone" not in got["values"]
     image = await idapp.api.get(delivered["image_url"])
     assert image.status == 200 and image.content_type == "image/png"
+    # the hall screen shows it with the ID number half hidden: the same card, other pixels
+    masked = await idapp.api.get(delivered["image_url"] + "?masked=true")
+    assert masked.status == 200 and masked.body != image.body
+    assert Image.open(io.BytesIO(masked.body)).size == Image.open(io.BytesIO(image.body)).size
+    assert_problem(await idapp.api.get(delivered["image_url"] + "?masked=perhaps"), 400, "validation_failed")
     usage = (await idapp.api.get("/api/v1/wallet/usage", headers=bearer(person["access_token"]))).json()["items"]
     assert usage[0]["action"] == "disclosed" and usage[0]["purpose"] == "办理居住证"
     assert usage[0]["by"]["name"] == "天河区政务服务中心 1 号自助终端"
