@@ -7,6 +7,9 @@ Files (each ``{"_comment": ..., "items": [...]}``):
 * ``staff.json``       department staff with passwords and TOTP secrets
 * ``devices.json``     a kiosk device and its private key (the kiosk H5 is provisioned with it)
 * ``issuers.json``     issuing authorities and their signing keys
+* ``certificates.json`` certificates the demo issuers sign for demo residents and enterprises,
+  through the real issuer path, so a newcomer's wallet, 免证办 and kiosk journeys have
+  something to show (:func:`issue_demo_certificates`, after the services are built)
 
 Loading inserts what is missing and never overwrites, so a second start (or a
 second process) changes nothing. Production never loads these files and refuses to
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +31,12 @@ from identity.devices import storage as devices_storage
 from identity.staff import storage as staff_storage
 from identity.staff.passwords import hash_password
 from server.config import ConfigError
+from server.errors import Conflict, Unprocessable
 from server.keys import public_pem_from_private, thumbprint
 from server.storage.mongo import insert_if_absent
 
 if TYPE_CHECKING:
-    from superapp.context import Clients
+    from superapp.context import AppContext, Clients
 
 log = logging.getLogger("superapp.demo")
 
@@ -96,13 +100,26 @@ class DemoIssuer(_Item):
     allowed_types: list[str] = []
 
 
+class DemoCertificate(_Item):
+    key: str = Field(pattern=r"^[a-z0-9-]{3,40}$", description="stable name: the serial is derived from it")
+    issuer: str
+    type: str
+    resident: str | None = None
+    enterprise: str | None = None
+    valid_from: str
+    valid_until: str | None = None
+    fields: dict[str, Any]
+
+
 FILES: dict[str, type[_Item]] = {
     "residents": DemoResident,
     "enterprises": DemoEnterprise,
     "staff": DemoStaff,
     "devices": DemoDevice,
     "issuers": DemoIssuer,
+    "certificates": DemoCertificate,
 }
+LOADED_AT_START = ("residents", "enterprises", "staff", "devices", "issuers")
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,7 @@ class DemoData:
     staff: list[DemoStaff]
     devices: list[DemoDevice]
     issuers: list[DemoIssuer]
+    certificates: list[DemoCertificate] = field(default_factory=list)
 
     def thumbprints(self) -> list[str]:
         pems = [d.private_key_pem for d in self.devices] + [i.private_key_pem for i in self.issuers]
@@ -143,7 +161,7 @@ def read_demo(demo_dir: Path) -> DemoData:
 async def load_demo(clients: "Clients", data: DemoData) -> dict[str, int]:
     """Insert missing demo records; returns how many of each kind were new."""
     db, pii = clients.db, clients.pii
-    counts = dict.fromkeys(FILES, 0)
+    counts = dict.fromkeys(LOADED_AT_START, 0)
     for r in data.residents:
         counts["residents"] += await insert_if_absent(
             db,
@@ -236,3 +254,54 @@ async def registered_demo_keys(clients: "Clients", data: DemoData) -> list[str]:
     devices = await devices_storage.devices_with_thumbprints(clients.db, tps)
     issuers = await issuing_storage.issuers_with_thumbprints(clients.db, tps)
     return [f"device {d}" for d in devices] + [f"issuer {i}" for i in issuers]
+
+
+def _holder_facts(data: DemoData, c: DemoCertificate) -> tuple[dict[str, str], dict[str, Any]]:
+    """The holder of a demo certificate, and the facts of the registry that fill its fields."""
+    if c.resident:
+        r = next((r for r in data.residents if r.id_number == c.resident), None)
+        if r is None:
+            raise ConfigError("dev.demo_dir", f"certificates.json: {c.key}: no demo resident {c.resident}")
+        return ({"kind": "person", "id_number": r.id_number, "name": r.name},
+                {"name": r.name, "owner": r.name, "id_number": r.id_number, "gender": r.gender, "nation": r.nation,
+                 "birth_date": r.birth_date, "address": r.address})
+    e = next((e for e in data.enterprises if e.uscc == c.enterprise), None)
+    if e is None:
+        raise ConfigError("dev.demo_dir", f"certificates.json: {c.key}: no demo enterprise {c.enterprise}")
+    return {"kind": "enterprise", "uscc": e.uscc, "name": e.name}, {"name": e.name, "operator_name": e.name,
+                                                                       "uscc": e.uscc}
+
+
+async def issue_demo_certificates(ctx: "AppContext", data: DemoData) -> int:
+    """Sign and issue every demo certificate not issued yet, as its issuer would (the issuer
+    API's own checks apply); returns how many were new. Serials come from each entry's key,
+    so a certificate is recognised at the next start and never issued twice."""
+    import hashlib
+
+    from card_wallet.issuer_client import IssuerClient
+    from server.principal import ISSUER, Principal
+
+    keys = {i.code: i.private_key_pem for i in data.issuers}
+    new = 0
+    for c in data.certificates:
+        pem = keys[c.issuer]
+        client = IssuerClient(c.issuer, thumbprint(public_pem_from_private(pem))[:16], pem)
+        holder, facts = _holder_facts(data, c)
+        ctype = ctx.catalog.get(c.type)
+        if ctype is None:
+            raise ConfigError("dev.demo_dir", f"certificates.json: {c.key}: unknown type {c.type}")
+        fields = {k: facts[k] for k in ctype.schema["properties"] if k in facts and facts[k]} | c.fields
+        serial = c.valid_from[:4] + str(int(hashlib.sha256(c.key.encode()).hexdigest(), 16))[:12]
+        body = client.issue_body(f"demo-{c.key}", c.type, holder, fields, c.valid_from, c.valid_until, serial)
+        if await ctx.issuing.issued(body["content"]["id"]):
+            continue
+        try:
+            await ctx.issuing.issue(Principal(f"issuer:{c.issuer}", ISSUER, 0, "", 0), body)
+        except (Conflict, Unprocessable):  # another process starting at the same time issued it
+            if not await ctx.issuing.issued(body["content"]["id"]):
+                raise
+            continue
+        new += 1
+    if new:
+        log.info("demo certificates issued: +%d", new)
+    return new

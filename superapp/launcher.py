@@ -25,7 +25,7 @@ from server.jobs import PeriodicJob
 from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
 from superapp.context import AppContext, Clients, build_context
-from superapp.demo import DemoData, load_demo, read_demo, registered_demo_keys
+from superapp.demo import DemoData, issue_demo_certificates, load_demo, read_demo, registered_demo_keys
 from superapp.fakes.base import FakeServer
 from superapp.fakes.wechat import FakeWeChatState, make_fake_wechat
 from superapp.routes import make_app
@@ -127,6 +127,8 @@ class Runner:
             self.port = sockets[0].getsockname()[1]
         public = s.http.public_base_url or self.url
         self.ctx = ctx = await build_context(clients, self.wechat_url, public, demo)
+        if demo is not None:
+            await issue_demo_certificates(ctx, demo)
         await ctx.devices.sync_cache()
         if s.runs_workers:
             await ctx.recorder.start()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from server.config import ConfigError
-from superapp.demo import load_demo, read_demo
+from superapp.demo import issue_demo_certificates, load_demo, read_demo
 from superapp.launcher import Runner
-from tests.support import Api, make_settings, production_env, write_ec_key
+from tests.support import Api, bearer, make_settings, production_env, sms_login, write_ec_key
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo"
 
@@ -20,6 +20,25 @@ async def test_loading_twice_adds_nothing(app):
     counts = await load_demo(app.ctx, app.ctx.demo)
     assert counts == {"residents": 0, "enterprises": 0, "staff": 0, "devices": 0, "issuers": 0}
     assert await app.ctx.db.registry_persons.count_documents({}) == len(app.ctx.demo.residents)
+
+
+async def test_demo_residents_find_certificates_in_their_wallet_issued_once(app):
+    """The demo tells the story: the first demo resident's wallet already holds what the
+    demo issuers signed for them (through the issuer API's own checks), and a second start
+    issues nothing again."""
+    resident = app.ctx.demo.residents[0]
+    login = await sms_login(app.api, resident.phone)
+    verified = await app.api.post("/api/v1/me/realname", {"name": resident.name, "id_number": resident.id_number},
+                                  headers=bearer(login["access_token"]))
+    wallet = (await app.api.get("/api/v1/wallet", headers=bearer(verified.json()["access_token"]))).json()["items"]
+    assert {c["type_name"] for c in wallet} == {"居民身份证", "居民户口簿", "不动产权证书", "社会保障卡"}
+    assert all(c["status"] in ("valid", "expiring") for c in wallet)
+    card = (await app.api.get(f"/api/v1/wallet/{next(c['id'] for c in wallet if c['type_name'] == '居民身份证')}",
+                              headers=bearer(verified.json()["access_token"]))).json()
+    assert card["verification"]["valid"] is True
+    assert {f["name"]: f["value"] for f in card["fields"]}["gender"] == resident.gender
+    assert await issue_demo_certificates(app.ctx, app.ctx.demo) == 0
+    assert await app.ctx.db.certificates.count_documents({}) >= len(app.ctx.demo.certificates)
 
 
 async def test_id_numbers_and_phones_are_encrypted_with_a_blind_index(app):
