@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { axe } from './checks.mjs'
 
 const world = JSON.parse(readFileSync(process.env.E2E_WORLD, 'utf8'))
 const BASE = world.base_url
@@ -46,9 +47,11 @@ async function desktop() {
   ctx.setDefaultTimeout(TIMEOUT)
   return ctx.newPage()
 }
+// Every screen a journey photographs is also checked by axe: no critical or serious violation.
 async function shot(page, name) {
-  if (!world.screenshots) return
   await page.locator('.van-toast').waitFor({ state: 'hidden' }).catch(() => {})
+  await axe(page, name)
+  if (!world.screenshots) return
   await page.waitForFunction(() => [...document.images].every((i) => i.complete), null, { timeout: 5000 }).catch(() => {})
   await page.waitForTimeout(300) // let the last click's re-render settle
   await page.screenshot({ path: join(world.screenshots, `${name}.png`) })
@@ -321,7 +324,7 @@ test('journey 3: prefilled 免证办 application, 秒批 lands a certificate; an
   await shot(page, '14-application-rated')
   assert.equal(page.url(), appUrl)
 
-  await clerk.click('text=返回队列')
+  await clerk.click('.van-nav-bar__left')
   await clerk.click(t('go-stats'))
   await clerk.locator(t('stats'), { hasText: '社会保障卡申领' }).waitFor()
   const rect = clerk.locator(t('rectification'), { hasText: '照片要求没有一次说清楚' })

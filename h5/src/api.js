@@ -143,3 +143,6 @@ export function fmtTime(s) {
   const p = Object.fromEntries(BEIJING.formatToParts(d).map((x) => [x.type, x.value]))
   return `${p.year}-${p.month}-${p.day} ${p.hour === '24' ? '00' : p.hour}:${p.minute}`
 }
+
+// The account's level in words (no "L2" jargon): 未实名 / 已验证手机号 / 已实名认证 / 已刷脸认证.
+export const levelText = (me) => String(me?.level_name || '').replace(/^L\d\s*/, '')

@@ -26,6 +26,8 @@ const routes = [
   r('/staff', () => import('./views/staff/Queue.vue'), { staff: true }),
   r('/staff/applications/:id', () => import('./views/staff/StaffApplication.vue'), { staff: true }),
   r('/staff/stats', () => import('./views/staff/Stats.vue'), { staff: true }),
+  // the link in a 亮证 QR code: a phone camera opens it, the page asks the same address for JSON
+  r('/api/v1/verify/shares/:token', () => import('./views/Verify.vue')),
   r('/:rest(.*)*', () => import('./views/NotFound.vue')),
 ]
 

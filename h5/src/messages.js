@@ -23,6 +23,12 @@ const BY_CODE = {
   payload_too_large: '文件太大了，请换一个小一些的文件（不超过 10 MB）',
   upload_type_not_allowed: '只能上传 PDF、JPG 或 PNG 文件',
   upload_empty: '文件是空的，请重新选择',
+  share_not_found: '核验码无效，请让持证人重新亮证后再扫',
+  share_expired: '核验码已过期，请让持证人重新生成亮证二维码',
+  agreement_required: '请先阅读并同意《用户协议》和《隐私政策》',
+  agreement_outdated: '协议已更新，请阅读新版本后再同意',
+  supplement_once: '已一次性告知过补正；再次要求补正须由科长办理',
+  supplement_items_required: '请勾选需要补正的全部材料',
   service_unavailable: '服务暂时繁忙，请稍后点“重试”',
   internal_error: '系统出了点问题，请稍后点“重试”',
 }
