@@ -11,7 +11,7 @@ H5_BUILD := h5/dist/index.html
 MINIAPP_DEPS := miniapp/node_modules/.installed
 H5_SOURCES := h5/package.json h5/package-lock.json h5/vite.config.js h5/index.html $(shell find h5/src -type f 2>/dev/null)
 
-.PHONY: run test setup lock clean system-deps test-deps screenshots
+.PHONY: run test setup lock clean system-deps test-deps screenshots lighthouse
 
 run: $(STAMP) system-deps $(H5_BUILD)
 	$(PY) -m superapp
@@ -29,6 +29,16 @@ $(H5_BUILD): $(H5_SOURCES)
 screenshots: $(STAMP) test-deps $(H5_BUILD)
 	rm -rf docs/screenshots
 	SUPERAPP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/superapp/test_e2e_h5.py
+
+# Lighthouse mobile scores of the H5 app (npm lighthouse@12.2.3, pinned; 13.x needs Node 22),
+# written into docs/PERFORMANCE.md. A measurement, not a test.
+LIGHTHOUSE_DEPS := tools/lighthouse/node_modules/.installed
+$(LIGHTHOUSE_DEPS): tools/lighthouse/package.json tools/lighthouse/package-lock.json
+	cd tools/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lighthouse: $(STAMP) test-deps $(H5_BUILD) $(LIGHTHOUSE_DEPS)
+	$(PY) bench/lighthouse.py --write
 
 # The mini-program: its npm packages, and miniprogram_npm/ built the way DevTools' "构建 npm" does.
 $(MINIAPP_DEPS): miniapp/package.json miniapp/package-lock.json
@@ -59,4 +69,4 @@ lock:
 	rm -rf .lockvenv build
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis h5/node_modules h5/dist miniapp/node_modules miniapp/miniprogram_npm
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis h5/node_modules h5/dist miniapp/node_modules miniapp/miniprogram_npm tools/lighthouse/node_modules
