@@ -142,6 +142,16 @@ test('journey 1: sign up, verify real name (L2), the wallet already holds certif
   const verified = await (await fetch(`${BASE}/api/v1/verify/shares/${token}`)).json()
   assert.equal(verified.purpose, '入住酒店登记')
   assert.equal(verified.verification.valid, true)
+  // a hotel clerk's ordinary phone camera opens the link: a page people read, not JSON
+  const clerk = await phone()
+  await clerk.goto(await qr.getAttribute('data-url'))
+  const verdict = clerk.locator(t('verify-verdict'))
+  await verdict.waitFor()
+  assert.match(await verdict.innerText(), /核验通过/)
+  assert.match(await clerk.locator(t('verify-purpose')).innerText(), /入住酒店登记/)
+  assert.match(await clerk.locator(t('verify-issuer')).innerText(), /广州市公安局/)
+  await shot(clerk, '04b-verify-page')
+  await clerk.context().close()
   await shot(page, '04-certificate-share')
 
   // 360 px wide, elder mode: nothing spills sideways
@@ -423,6 +433,18 @@ test('journey 4: a legal representative binds the enterprise and authorises an a
   await ecode.locator('img').waitFor()
   assert.match(await ecode.getAttribute('data-code'), /^SA1:/)
   await shot(agent, '16-portal-enterprise-code')
+
+  // 亮照: the enterprise's licence has the resident wallet's detail, image and one-time QR
+  await agent.getByRole('tab', { name: '企业证照' }).click()
+  await agent.click(t('cert-11100000MB0143028R001'))
+  await agent.locator(t('cert-detail')).waitFor()
+  assert.match(await agent.locator(t('cert-detail')).innerText(), new RegExp(world.enterprise.name))
+  await agent.fill(input('share-purpose'), '投标资格审查')
+  await agent.click(t('share'))
+  await agent.locator(t('share-qr')).waitFor()
+  await shot(agent, '16b-portal-licence')
+  await agent.goto('/portal')
+  await agent.locator(t('acting'), { hasText: world.enterprise.name }).waitFor()
 
   await agent.getByRole('tab', { name: '企业办事' }).click()
   await agent.click(t('bundle-YJS-CY-001'))

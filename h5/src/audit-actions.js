@@ -4,6 +4,7 @@ const STATES = {
   supplement_requested: '要求补正', resubmitted: '提交补正', approved: '批准', denied: '不予批准', completed: '办结', withdrawn: '撤回申请',
 }
 const ACTIONS = {
+  login: '登录', logout: '退出登录', 'agreements.accepted': '同意用户协议和隐私政策',
   'account.created': '开户', 'account.joined': '关联登录方式', 'phone.bound': '绑定手机号', 'wechat.bound': '绑定微信',
   'realname.verified': '实名认证通过', 'realname.failed': '实名认证未通过', 'face.verified': '人脸核验通过', 'face.failed': '人脸核验未通过',
   'profile.updated': '修改个人设置', 'pii.revealed': '查看完整证件号码', 'logout.all': '退出全部设备',
