@@ -1,8 +1,15 @@
-"""Live events for people, kiosks and clerks (server-sent events).
+"""Live events for people, kiosks and clerks (server-sent events and WebSocket).
 
 Any process may publish an event (Redis pub/sub, channel ``<prefix>events:<audience>``);
 the process holding the listener's connection delivers it. Each process keeps one Redis
 subscription connection and subscribes to the audiences of its own listeners only.
+
+Every event is also kept for a day in a short Redis stream of its audience (the last 100),
+and carries that stream's id: a client that reconnects names the last id it saw and gets
+what it missed first (``since``), so a consent request sent while a phone changed networks
+is not lost. A revoked login (logout, logout everywhere, a stolen refresh token, a deleted
+account) is announced to its audience as ``session.revoked``; a stream whose token it covers
+delivers it and ends (:func:`revokes`).
 """
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -21,6 +29,42 @@ from server.storage.redis import Keys
 log = logging.getLogger("superapp.events")
 CLOSED = object()
 KEEPALIVE = object()
+RETAINED = 100  # events kept per audience for reconnecting clients
+RETAINED_MS = 86_400_000
+EVENT_ID = re.compile(r"^[0-9]{1,15}(-[0-9]{1,10})?$")  # a stream id (ms-seq; seq may be left out)
+
+# One round trip: keep the event in the audience's stream, then publish it with its id.
+_PUBLISH_LUA = """
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local body = ARGV[1]
+if string.sub(body, 2, 2) == '}' then
+  body = '{"id":"' .. id .. '"}'
+else
+  body = '{"id":"' .. id .. '",' .. string.sub(body, 2)
+end
+redis.call('PUBLISH', ARGV[2], body)
+return id
+"""
+
+
+def audience_of_subject(subject: str) -> str:
+    """The events audience of a token subject: ``staff:<name>``, ``device:<id>``, else a person."""
+    kind, sep, ident = subject.partition(":")
+    return f"{kind}:{ident}" if sep else f"person:{subject}"
+
+
+def revokes(event: dict[str, Any], jti: str, family: str | None, issued_at: float) -> bool:
+    """Whether a ``session.revoked`` event covers the stream's access token."""
+    if event.get("type") != "session.revoked":
+        return False
+    return (event.get("jti") == jti or (family is not None and event.get("fam") == family)
+            or (event.get("before") is not None and issued_at < float(event["before"])))
+
+
+def event_order(event_id: str) -> tuple[int, int]:
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 class Mailbox:
@@ -71,6 +115,7 @@ class EventHub:
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         self._stopping = False
+        self._publish = redis.register_script(_PUBLISH_LUA)
 
     async def start(self) -> None:
         self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
@@ -140,8 +185,28 @@ class EventHub:
                     with contextlib.suppress(RedisError, OSError):
                         await self._pubsub.unsubscribe(self.keys("events", audience))
 
-    async def publish(self, audience: str, event: dict[str, Any]) -> None:
-        await self.redis.publish(self.keys("events", audience), json.dumps(event, ensure_ascii=False).encode())
+    def _stream(self, audience: str) -> str:
+        return self.keys.tagged(f"aud:{audience}", "events")
+
+    async def publish(self, audience: str, event: dict[str, Any]) -> str:
+        """Deliver ``event`` to ``audience``'s open streams in every process; returns its id."""
+        data = json.dumps(event, ensure_ascii=False)
+        event_id = await self._publish(keys=[self._stream(audience)],
+                                       args=[data, self.keys("events", audience), RETAINED, RETAINED_MS])
+        return event_id.decode() if isinstance(event_id, bytes) else str(event_id)
+
+    async def since(self, audience: str, last_id: str) -> list[dict[str, Any]]:
+        """The retained events of ``audience`` after ``last_id`` (oldest first), each with its id."""
+        if not EVENT_ID.match(last_id):
+            return []
+        out = []
+        for event_id, fields in await self.redis.xrange(self._stream(audience), min=f"({last_id}", max="+",
+                                                        count=RETAINED):
+            try:
+                out.append({"id": event_id.decode(), **json.loads(fields[b"e"])})
+            except (ValueError, KeyError):
+                continue
+        return out
 
     def close_streams(self) -> None:
         """Ask every open stream of this process to end (graceful shutdown)."""

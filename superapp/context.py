@@ -27,6 +27,7 @@ from identity.accounts.storage import PersonStore, RegistryStore, SmsCodeStore
 from identity.agreements.service import Agreements, load_agreements
 from identity.agreements.storage import AcceptanceStore
 from identity.authenticator import IdentityAuthenticator
+from identity.closure.service import AccountClosure
 from identity.codes.codec import CodeKeys, kid_of
 from identity.codes.recorder import ScanRecorder
 from identity.codes.service import CodeService
@@ -135,6 +136,7 @@ class AppContext:
     directory: Directory
     agreements: Agreements
     accounts: AccountService
+    closure: AccountClosure
     enterprises: EnterpriseService
     items: ItemCatalog
     codes: CodeService
@@ -235,7 +237,7 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
                                      forbidden_thumbprints=_demo_token_thumbprints(s))
     sessions = Sessions(AccessTokens(signing_keys, s.tokens.issuer, s.tokens.access_ttl_seconds),
                         RefreshTokenStore(db), SessionState(redis, keys),
-                        s.tokens.refresh_ttl_days, s.tokens.refresh_reuse_grace_seconds)
+                        s.tokens.refresh_ttl_days, s.tokens.refresh_reuse_grace_seconds, events)
     outbox = DevOutboxSender(redis, keys, pii) if s.sms.sender == "dev" else None
     sender: SmsSender = outbox or HttpSmsSender(s.sms.gateway_url, s.sms.gateway_token, s.sms.sign_name)
     verifier: VerificationProvider = (
@@ -253,8 +255,9 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     agreements = Agreements(AcceptanceStore(db), load_agreements(s.path(s.accounts.agreements_dir)))
     staff_store, device_store = StaffStore(db), DeviceStore(db, redis, keys)
     actor_names = ActorNames(persons, staff_store, device_store, pii)
-    accounts = AccountService(persons, sessions, SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms), wechat,
-                              verifier, audit, pii, limits, agreements, actor_names)
+    sms_codes = SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms)
+    accounts = AccountService(persons, sessions, sms_codes, wechat, verifier, audit, pii, limits, agreements,
+                              actor_names)
     enterprises = EnterpriseService(enterprise_store, persons, registry, audit, pii, sessions, actor_names)
     demo_code_key = _demo_public_key(s, DEMO_CODE_KEY_FILE)
     code_keys = CodeKeys.load([s.path(f) for f in s.codes.signing_key_files],
@@ -286,10 +289,13 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     applying = ApplyingService(matters_catalog, applications, lifecycle, sources, results, idempotency, audit,
                                s.path(s.matters.upload_dir))
     ratings = RatingService(RatingStore(db), applications, applying, lifecycle, codes, audit)
+    closure = AccountClosure(persons, enterprise_store, sessions, codes, sms_codes, wechat, audit, pii,
+                             obligations=[applying.open_obligations], erasers=[applying.forget_applicant],
+                             resend_interval=s.sms.resend_interval_seconds)
     return AppContext(
         clients=c, audit=audit, events=events, idempotency=idempotency, wechat=wechat, sms_outbox=outbox,
         sessions=sessions, authenticator=IdentityAuthenticator(sessions, enterprises), directory=directory,
-        agreements=agreements, accounts=accounts, enterprises=enterprises, items=items, codes=codes, consents=consents,
+        agreements=agreements, accounts=accounts, closure=closure, enterprises=enterprises, items=items, codes=codes, consents=consents,
         devices=DeviceService(device_store, sessions, limits, audit,
                               s.codes.device_assertion_audience),
         staff=StaffService(staff_store, sessions, limits, pii, audit), recorder=ScanRecorder(code_store),

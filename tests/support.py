@@ -323,10 +323,11 @@ def demo_staff(ctx: Any, username: str) -> Any:
 class EventStream:
     """A real server-sent-events client (Tornado streaming) collecting events."""
 
-    def __init__(self, base_url: str, token: str):
+    def __init__(self, base_url: str, token: str, since: str = ""):
         import asyncio
 
         self.url = f"{base_url}/api/v1/events?access_token={token}"
+        self.headers = {"Last-Event-ID": since} if since else {}
         self.events: asyncio.Queue = asyncio.Queue()
         self.connected = asyncio.Event()
         self._buf = b""
@@ -345,7 +346,7 @@ class EventStream:
     async def __aenter__(self) -> "EventStream":
         import asyncio
 
-        req = HTTPRequest(self.url, streaming_callback=self._on_chunk, request_timeout=120)
+        req = HTTPRequest(self.url, streaming_callback=self._on_chunk, request_timeout=120, headers=self.headers)
         self._task = asyncio.ensure_future(self._client.fetch(req, raise_error=False))
         await asyncio.wait_for(self.connected.wait(), 10)
         return self

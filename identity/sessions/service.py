@@ -15,6 +15,7 @@ from identity.sessions.storage import RefreshTokenStore, SessionState
 from identity.sessions.tokens import AccessClaims, AccessTokens
 from server.clock import DAY_MS, now_ms, to_datetime
 from server.errors import Unauthenticated
+from server.events import EventHub, audience_of_subject
 from server.principal import Principal
 
 log = logging.getLogger("superapp.sessions")
@@ -46,10 +47,11 @@ def _hash(token: str) -> str:
 
 class Sessions:
     def __init__(self, tokens: AccessTokens, store: RefreshTokenStore, state: SessionState,
-                 refresh_ttl_days: int, reuse_grace_seconds: float):
+                 refresh_ttl_days: int, reuse_grace_seconds: float, events: EventHub):
         self.tokens = tokens
         self.store = store
         self.state = state
+        self.events = events
         self.refresh_ttl_ms = refresh_ttl_days * DAY_MS
         self.grace_ms = int(reuse_grace_seconds * 1000)
 
@@ -123,7 +125,12 @@ class Sessions:
         """Every refresh token of a login, and every access token issued in it, at once."""
         n = await self.store.revoke_family(family, now_ms())
         await self.state.revoke_family(person_id, family, self.tokens.ttl + 60)
+        await self._announce(person_id, fam=family)
         return n
+
+    async def _announce(self, subject: str, **which: Any) -> None:
+        """Live streams of a revoked token end at once (in whichever process holds them)."""
+        await self.events.publish(audience_of_subject(subject), {"type": "session.revoked", **which})
 
     async def family_of(self, refresh_token: str) -> dict[str, Any] | None:
         return await self.store.get(_hash(refresh_token))
@@ -131,6 +138,7 @@ class Sessions:
     async def end(self, principal: Principal, refresh_token: str | None) -> None:
         """Log out this session: its access token now, its refresh family too."""
         await self.state.revoke_jti(principal.subject, principal.jti, principal.exp)
+        await self._announce(principal.subject, jti=principal.jti)
         if refresh_token:
             doc = await self.store.get(_hash(refresh_token))
             if doc is not None and doc["person_id"] == principal.subject:
@@ -139,7 +147,9 @@ class Sessions:
     async def end_all(self, subject: str) -> int:
         """Log out everywhere: every refresh token, and every access token issued until now."""
         n = await self.store.revoke_person(subject, now_ms())
-        await self.state.void_before(subject, time.time(), self.tokens.ttl + 60)
+        before = time.time()
+        await self.state.void_before(subject, before, self.tokens.ttl + 60)
+        await self._announce(subject, before=before)
         return n
 
     async def authenticate(self, token: str, audiences: Iterable[str], check_revocation: bool = True) -> Principal:

@@ -42,7 +42,7 @@ async def test_keep_alives_reach_every_stream_spread_over_the_interval(backends)
         got = await asyncio.wait_for(queues["person:p0"].get(), 5)
         while got is KEEPALIVE:
             got = await asyncio.wait_for(queues["person:p0"].get(), 5)
-        assert got == {"type": "scanned"}
+        assert got["type"] == "scanned" and got["id"]  # the id a reconnecting client resumes from
     finally:
         await hub.stop()
         await redis.aclose()

@@ -15,6 +15,8 @@ import uuid
 from types import SimpleNamespace
 from typing import AsyncIterator
 
+from tornado.httpclient import HTTPRequest
+
 import pytest
 
 from tests.fleet import NGINX, Fleet
@@ -113,6 +115,34 @@ async def test_scans_through_either_process_reach_a_stream_held_by_the_other(fle
     scans = await logged(fl, lambda line: '"POST /api/v1/scans"' in line, len(scan_ids))
     scan_upstreams = set(served_by(scans))
     assert scan_upstreams == {f"127.0.0.1:{w.port}" for w in fl.webs}  # both processes scanned
+
+    # The mini-program's WebSocket, through nginx and held by one process: a consent request a
+    # kiosk makes through the other arrives, and one made while it was away comes on resume.
+    from tornado.websocket import websocket_connect
+
+    ws = fl.url.replace("http://", "ws://") + "/api/v1/events/ws"
+    sock = await websocket_connect(HTTPRequest(ws, headers=bearer(person["access_token"])))
+    await asyncio.sleep(0.3)
+    for side in (web1, web2):
+        code = await code_of(web1, person)
+        scan = (await side.post("/api/v1/scans", {"code": code["code"]}, headers=bearer(kiosk))).json()
+        asked = await side.post(f"/api/v1/scans/{scan['scan_id']}/requests",
+                                {"purpose": "办理居住证", "items": ["identity:name"]}, headers=bearer(kiosk))
+        assert asked.status == 201, asked.body
+        while (msg := json.loads(await asyncio.wait_for(sock.read_message(), 10)))["type"] != "consent.requested":
+            pass
+        assert msg["consent_id"] == asked.json()["id"]
+        last = msg["id"]
+    sock.close()
+    code = await code_of(web1, person)
+    scan = (await web2.post("/api/v1/scans", {"code": code["code"]}, headers=bearer(kiosk))).json()
+    asked = (await web2.post(f"/api/v1/scans/{scan['scan_id']}/requests",
+                             {"purpose": "办理居住证", "items": ["identity:name"]}, headers=bearer(kiosk))).json()
+    sock = await websocket_connect(HTTPRequest(f"{ws}?since={last}", headers=bearer(person["access_token"])))
+    while (msg := json.loads(await asyncio.wait_for(sock.read_message(), 10)))["type"] != "consent.requested":
+        pass
+    assert msg["consent_id"] == asked["id"]
+    sock.close()
     for api_ in (api, web1, web2):
         api_.close()
 
