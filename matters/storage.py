@@ -50,6 +50,14 @@ class ApplicationStore:
     async def of_applicant(self, key: str) -> list[dict[str, Any]]:
         return await self._apps.find({"applicant_key": key}).sort("created_at", DESCENDING).limit(200).to_list()
 
+    async def rename_applicant(self, key: str, name: str) -> int:
+        """Every application of ``key`` shows ``name`` as its applicant (an account closed)."""
+        result = await self._apps.update_many({"applicant_key": key}, {"$set": {"applicant.name": name}})
+        return result.modified_count
+
+    async def unfinished_of_applicant(self, key: str, finished: list[str]) -> list[dict[str, Any]]:
+        return await self._apps.find({"applicant_key": key, "state": {"$nin": finished}}).limit(50).to_list()
+
     async def of_applicant_in(self, key: str, department: str) -> list[dict[str, Any]]:
         return await self._apps.find({"applicant_key": key, "department": department}).limit(500).to_list()
 

@@ -7,6 +7,7 @@ from card_wallet.holding import views as holding_views
 from card_wallet.issuing import views as issuing_views
 from identity.accounts import views as accounts_views
 from identity.agreements import views as agreements_views
+from identity.closure import views as closure_views
 from identity.codes import views as codes_views
 from identity.consent import views as consent_views
 from identity.devices import views as devices_views
@@ -35,7 +36,8 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
         *codes_views.routes(c.codes, c.devices),
         *system.routes(probes),
         *events.routes(c.events),
-        *accounts_views.routes(c.accounts, c.settings.sms.resend_interval_seconds),
+        *accounts_views.routes(c.accounts, c.settings.sms.resend_interval_seconds, c.closure),
+        *closure_views.routes(c.closure),
         *agreements_views.routes(c.agreements),
         *sessions_views.routes(c.sessions),
         *enterprises_views.routes(c.enterprises),

@@ -107,6 +107,7 @@ const SCREENS = [
   ['我的办件', '/applications', t('empty-state')],
   ['我的', '/mine', t('me')],
   ['实名认证', '/realname', t('verify')],
+  ['注销账号', '/mine/close', `${t('close-account')}, ${t('obligations')}`],
   ['页面不存在', '/no-such-page', '.van-empty'],
   ['企业服务', '/portal', 'main'],
   ['自助终端', '/kiosk', t('device-id')],

@@ -29,6 +29,8 @@ const BY_CODE = {
   agreement_outdated: '协议已更新，请阅读新版本后再同意',
   supplement_once: '已一次性告知过补正；再次要求补正须由科长办理',
   supplement_items_required: '请勾选需要补正的全部材料',
+  reauth_required: '请先获取并填写验证码',
+  account_has_obligations: '还有未了结的事项，暂时不能注销',
   service_unavailable: '服务暂时繁忙，请稍后点“重试”',
   internal_error: '系统出了点问题，请稍后点“重试”',
 }

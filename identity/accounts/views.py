@@ -21,6 +21,8 @@ from identity.accounts.models import (
     WechatCode,
 )
 from identity.accounts.service import AccountService, LevelUp, LoginResult
+from identity.closure.models import ClosureIn
+from identity.closure.service import AccountClosure
 from identity.sessions.models import tokens_out
 from server.http.base import BaseHandler
 from server.http.routing import operation, route
@@ -39,9 +41,10 @@ def level_up_out(result: LevelUp) -> LevelUpOut:
 
 
 class AccountHandler(BaseHandler):
-    def initialize(self, accounts: AccountService, resend_interval: int) -> None:
+    def initialize(self, accounts: AccountService, resend_interval: int, closure: AccountClosure) -> None:
         self.accounts = accounts
         self.resend_interval = resend_interval
+        self.closure = closure
 
 
 class WechatMiniappLoginHandler(AccountHandler):
@@ -112,6 +115,12 @@ class MeHandler(AccountHandler):
         changes = body.model_dump(exclude_unset=True)
         return await self.accounts.update_me(principal, changes, self.caller(principal.channel))
 
+    @operation("注销账号：须先重新验证（短信验证码或微信 code），且没有办理中的事项、不是企业管理员；删除可识别您的"
+               "信息，所有登录立即失效，同一手机号可重新开户（先看 GET /api/v1/me/closure）", tags=ME,
+               auth=PERSON_CHANNELS, body=ClosureIn, status=204, errors=(400, 409, 422, 429, 503))
+    async def delete(self, principal: Principal, body: ClosureIn) -> None:
+        await self.closure.close(principal, body.sms_code, body.wechat_code, self.caller(principal.channel))
+
 
 class RealnameHandler(AccountHandler):
     @operation("实名认证：姓名 + 证件号码（需 L1；成功后为 L2）", tags=ME, auth=PERSON_CHANNELS, min_level=1,
@@ -137,8 +146,8 @@ class ActivityHandler(AccountHandler):
         return await self.accounts.activity(principal, query.limit, query.before)
 
 
-def routes(accounts: AccountService, resend_interval: int) -> list:
-    deps = {"accounts": accounts, "resend_interval": resend_interval}
+def routes(accounts: AccountService, resend_interval: int, closure: AccountClosure) -> list:
+    deps = {"accounts": accounts, "resend_interval": resend_interval, "closure": closure}
     return [
         route(r"/api/v1/auth/wechat/miniapp", WechatMiniappLoginHandler, **deps),
         route(r"/api/v1/auth/wechat/phone", WechatPhoneHandler, **deps),

@@ -12,7 +12,7 @@ from typing import Any
 
 from matters.applicant import Applicant, Sources
 from matters.catalog import Matter, MatterCatalog
-from matters.lifecycle import Lifecycle, china_today
+from matters.lifecycle import FINISHED, Lifecycle, china_today
 from matters.results import ResultIssuer
 from matters.rules import evaluate
 from matters.storage import ApplicationStore
@@ -312,3 +312,15 @@ class ApplyingService:
         updated = await self.lifecycle.transition(app, action, version, Actor("person", principal.subject), comment,
                                                   extra)
         return self.lifecycle.view(updated)
+
+    # -- when an account closes (ports of identity's AccountClosure) ------------------------------
+
+    async def open_obligations(self, person_id: str) -> list[dict[str, Any]]:
+        """Applications of the person still in progress: to be withdrawn or finished first."""
+        return [{"kind": "application", "title": f"办件“{a['matter_name']}”（{a['number']}）正在办理",
+                 "detail": "请等待办结，或先撤回申请", "link": f"/applications/{a['_id']}"}
+                for a in await self.store.unfinished_of_applicant(f"person:{person_id}", list(FINISHED))]
+
+    async def forget_applicant(self, person_id: str, pseudonym: str) -> None:
+        """The department's records stay; the applicant is shown by the pseudonym."""
+        await self.store.rename_applicant(f"person:{person_id}", pseudonym)
