@@ -6,12 +6,21 @@ works end to end; ``HttpVerificationProvider`` calls a verification service:
 
     POST {url}/v1/verify/identity  {"name", "id_number"}              -> {"result": "match" | "mismatch" | "not_found"}
     POST {url}/v1/verify/face      {"name", "id_number", "evidence"}  -> {"result": "pass" | "fail"}
+    POST {url}/v1/face/sessions    {"name", "id_number", "return_url"} -> {"url"}
     (Authorization: Bearer {token}; any other answer is treated as "service unavailable")
+
+Face evidence comes from the phone: in the mini-program, ``wx.startFacialRecognitionVerify``'s
+``verifyResult``; in a browser, the provider's own face page (``/v1/face/sessions`` gives its
+address), which sends the person back to ``return_url`` with ``?face_result=<evidence>``. Either
+way the evidence is checked by the provider, bound to the person it was made for.
 """
 from __future__ import annotations
 
+import hmac
 import json
+import time
 from typing import Literal, Protocol
+from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
@@ -29,13 +38,38 @@ class VerificationProvider(Protocol):
 
     async def verify_face(self, name: str, id_number: str, evidence: str) -> FaceResult: ...
 
+    async def face_session(self, name: str, id_number: str, return_url: str) -> str:
+        """The address of the provider's face page for a browser (H5)."""
+
 
 class DevRegistryProvider:
-    """Development: the seeded population registry. Face evidence ``dev-face-pass`` passes."""
+    """Development: the seeded population registry. Face evidence ``dev-face-pass`` passes (the
+    mini-program's simulated ``verifyResult``), as does the evidence of the development face
+    page (``/api/v1/dev/face``): a signed, short-lived result bound to the ID number."""
 
-    def __init__(self, registry: RegistryStore, pii: PiiCipher):
+    def __init__(self, registry: RegistryStore, pii: PiiCipher, face_page_url: str):
         self.registry = registry
         self.pii = pii
+        self.face_page_url = face_page_url
+
+    def face_evidence(self, id_number: str, until: int) -> str:
+        """What the development face page hands back after a (simulated) pass."""
+        return f"devface.{until}.{self.pii.blind_index(f'{id_number}:{until}', 'dev_face')}"
+
+    def _evidence_ok(self, id_number: str, evidence: str) -> bool:
+        if evidence == DEV_FACE_EVIDENCE:
+            return True
+        parts = evidence.split(".")
+        if len(parts) != 3 or parts[0] != "devface" or not parts[1].isdigit():
+            return False
+        return int(parts[1]) >= time.time() and hmac.compare_digest(evidence, self.face_evidence(id_number, int(parts[1])))
+
+    async def face_session(self, name: str, id_number: str, return_url: str) -> str:
+        until = int(time.time()) + 300
+        ticket = self.face_evidence(id_number, until)
+        own = self.face_page_url.split("/api/", 1)[0]  # the page is ours: it sends people back to a path
+        back = return_url.removeprefix(own) if return_url.startswith(own + "/") else return_url
+        return f"{self.face_page_url}?{urlencode({'ticket': ticket, 'return_url': back})}"
 
     async def verify_identity(self, name: str, id_number: str) -> IdentityResult:
         doc = await self.registry.person_by_id_bidx(self.pii.blind_index(id_number, "id_number"))
@@ -46,7 +80,7 @@ class DevRegistryProvider:
     async def verify_face(self, name: str, id_number: str, evidence: str) -> FaceResult:
         if await self.verify_identity(name, id_number) != "match":
             return "fail"
-        return "pass" if evidence == DEV_FACE_EVIDENCE else "fail"
+        return "pass" if self._evidence_ok(id_number, evidence) else "fail"
 
 
 class HttpVerificationProvider:
@@ -79,3 +113,18 @@ class HttpVerificationProvider:
     async def verify_face(self, name: str, id_number: str, evidence: str) -> FaceResult:
         return await self._post("/v1/verify/face", {"name": name, "id_number": id_number, "evidence": evidence},
                                 {"pass", "fail"})  # type: ignore[return-value]
+
+    async def face_session(self, name: str, id_number: str, return_url: str) -> str:
+        req = HTTPRequest(
+            f"{self.url}/v1/face/sessions", method="POST",
+            body=json.dumps({"name": name, "id_number": id_number, "return_url": return_url}, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+            request_timeout=self.timeout)
+        try:
+            url = json.loads((await self.http.fetch(req)).body)["url"]
+        except (HTTPClientError, OSError, ValueError, KeyError, TypeError) as e:
+            raise Unavailable("人脸核验服务暂时不可用，请稍后重试", code="verification_unavailable",
+                              extra={"reason": str(e)[:200]}) from None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise Unavailable("人脸核验服务返回了无法识别的地址", code="verification_unavailable")
+        return url

@@ -241,7 +241,8 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     outbox = DevOutboxSender(redis, keys, pii) if s.sms.sender == "dev" else None
     sender: SmsSender = outbox or HttpSmsSender(s.sms.gateway_url, s.sms.gateway_token, s.sms.sign_name)
     verifier: VerificationProvider = (
-        DevRegistryProvider(RegistryStore(db), pii) if s.verification.provider == "dev"
+        DevRegistryProvider(RegistryStore(db), pii, f"{public_base_url}/api/v1/dev/face")
+        if s.verification.provider == "dev"
         else HttpVerificationProvider(s.verification.url, s.verification.token, s.verification.timeout_seconds))
     registry: EnterpriseRegistry = (
         DevEnterpriseRegistry(RegistryStore(db)) if s.registry.provider == "dev"
@@ -257,7 +258,7 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     actor_names = ActorNames(persons, staff_store, device_store, pii)
     sms_codes = SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms)
     accounts = AccountService(persons, sessions, sms_codes, wechat, verifier, audit, pii, limits, agreements,
-                              actor_names)
+                              actor_names, public_base_url)
     enterprises = EnterpriseService(enterprise_store, persons, registry, audit, pii, sessions, actor_names)
     demo_code_key = _demo_public_key(s, DEMO_CODE_KEY_FILE)
     code_keys = CodeKeys.load([s.path(f) for f in s.codes.signing_key_files],

@@ -2,7 +2,9 @@
 otherwise these paths answer 404 like any unknown path)."""
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 
@@ -109,8 +111,38 @@ class SmsOutboxHandler(BaseHandler):
         return OutboxOut(items=await self.outbox.outbox(phone))
 
 
+class FacePageQuery(BaseModel):
+    ticket: str = Field(min_length=10, max_length=200, pattern=r"^devface\.[0-9]+\.[A-Za-z0-9_=-]+$")
+    return_url: str = Field(min_length=1, max_length=200, pattern=r"^/[^/\\]", description="回到本应用的路径")
+
+
+class FacePageHandler(BaseHandler):
+    """Stands in for the verification provider's face page in development: a browser is
+    sent here, "passes" (or fails) and is sent back with the provider's signed result."""
+
+    content_security_policy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
+
+    @operation("开发环境：模拟人脸核验页（代替核验服务商的 H5 页面；仅开发环境）", tags=TAGS, query=FacePageQuery,
+               content_type="text/html")
+    async def get(self, query: FacePageQuery) -> None:
+        sep = "&" if "?" in query.return_url else "?"
+        ok = html.escape(f"{query.return_url}{sep}{urlencode({'face_result': query.ticket})}")
+        fail = html.escape(f"{query.return_url}{sep}{urlencode({'face_result': 'fail'})}")
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(f"""<!doctype html><html lang="zh-CN"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>人脸核验（开发环境模拟）</title>
+<main style="font-family:sans-serif;max-width:480px;margin:40px auto;padding:0 16px;line-height:1.6">
+<h1 style="font-size:22px">人脸核验（开发环境模拟）</h1>
+<p>真实环境中，这里是核验服务商的刷脸页面：请正对屏幕，按提示眨眼、张嘴。</p>
+<p><a data-test="face-pass" href="{ok}" style="display:block;padding:14px;background:#0f5fc2;color:#fff;
+text-align:center;border-radius:8px;text-decoration:none">模拟核验通过</a></p>
+<p><a data-test="face-fail" href="{fail}" style="display:block;padding:14px;border:1px solid #c8102e;color:#c8102e;
+text-align:center;border-radius:8px;text-decoration:none">模拟核验不通过</a></p></main></html>""")
+
+
 def routes(demo: "DemoData | None", outbox: DevOutboxSender | None) -> list:
     return [
         route(r"/api/v1/dev/demo", DemoOverviewHandler, demo=demo),
         route(r"/api/v1/dev/sms-outbox", SmsOutboxHandler, outbox=outbox),
+        route(r"/api/v1/dev/face", FacePageHandler),
     ]

@@ -225,3 +225,20 @@ test('no network: the page says so and recovers when the network is back', async
   assert.equal(await page.locator(t('offline')).count(), 0)
   await page.context().close()
 })
+
+test('face check in a browser: the provider\'s page, back with its result, then the highest level', async () => {
+  const page = await phone()
+  await page.goto('/mine')
+  await page.click(t('go-face'))
+  await page.locator(t('face-failed')).waitFor() // not done yet: the page offers to start
+  await axe(page, '人脸核验')
+  await page.click(t('face-retry'))
+  await page.waitForURL(/\/api\/v1\/dev\/face/) // the provider's page (in development, our stand-in)
+  await page.click(t('face-pass'))
+  await page.locator(t('face-done')).waitFor()
+  await page.goto('/mine')
+  await page.locator(t('me')).waitFor()
+  assert.match(await page.locator(t('me')).innerText(), /人脸/)
+  assert.equal(await page.locator(t('go-face')).count(), 0)
+  await page.context().close()
+})

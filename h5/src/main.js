@@ -21,6 +21,7 @@ const routes = [
   r('/bundle-applications/:id', () => import('./views/BundleDetail.vue'), { auth: true }),
   r('/mine', () => import('./views/Mine.vue'), { auth: true, tab: true }),
   r('/mine/close', () => import('./views/CloseAccount.vue'), { auth: true }),
+  r('/mine/face', () => import('./views/Face.vue'), { auth: true }),
   r('/portal', () => import('./views/portal/Portal.vue'), { auth: true, portal: true }),
   r('/kiosk', () => import('./views/kiosk/Kiosk.vue')),
   r('/staff/login', () => import('./views/staff/StaffLogin.vue')),

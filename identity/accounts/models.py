@@ -63,6 +63,15 @@ class RealnameIn(_In):
         return v
 
 
+class FaceSessionIn(_In):
+    return_path: str = Field("/mine/face", min_length=1, max_length=200, pattern=r"^/[A-Za-z0-9/_-]*$",
+                             description="核验后回到本应用的路径（只能是本应用内的路径）")
+
+
+class FaceSessionOut(BaseModel):
+    url: str = Field(description="核验服务商的刷脸页面地址：浏览器前往该地址，完成后带 face_result 回到 return_path")
+
+
 class FaceIn(_In):
     evidence: str = Field(min_length=1, max_length=4096, description="人脸核验结果凭证（如微信人脸核身 verify_result）")
 

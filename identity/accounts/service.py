@@ -71,7 +71,7 @@ class LevelUp:
 class AccountService:
     def __init__(self, persons: PersonStore, sessions: Sessions, sms: SmsCodes, wechat: WeChatGateway,
                  verifier: VerificationProvider, audit: AuditTrail, pii: PiiCipher, limits: Limits,
-                 agreements: Agreements, actor_names: ActorNames):
+                 agreements: Agreements, actor_names: ActorNames, public_base_url: str):
         self.persons = persons
         self.sessions = sessions
         self.sms = sms
@@ -82,6 +82,7 @@ class AccountService:
         self.limits = limits
         self.agreements = agreements
         self.actor_names = actor_names
+        self.public_base_url = public_base_url
 
     # -- accounts -----------------------------------------------------------------------------
 
@@ -292,6 +293,18 @@ class AccountService:
         me = await self.persons.update(me["_id"], {"face_verified_at": now_ms()}, now_ms(), max_={"level": 3})
         await self._record(me["_id"], Actor("person", me["_id"]), "face.verified", caller)
         return self._level_up(me, principal)
+
+    async def face_session(self, principal: Principal, return_path: str) -> str:
+        """Where a browser does its face check (the provider's page), coming back to
+        ``return_path`` of this app with the provider's result."""
+        require_level(principal, 2)
+        me = await self._person(principal.subject)
+        rn = me.get("realname")
+        if not rn:
+            raise PermissionDenied("请先完成实名认证（L2）", code="level_too_low",
+                                   extra={"required_level": 2, "current_level": me["level"]})
+        return await self.verifier.face_session(rn["name"], self.pii.decrypt(rn["id_enc"], "id_number"),
+                                                self.public_base_url + return_path)
 
     def _level_up(self, me: dict[str, Any], principal: Principal) -> LevelUp:
         token, _ = self.sessions.derive(principal, me["level"], principal.claims)

@@ -5,6 +5,8 @@ from identity.accounts.models import (
     ActivityOut,
     ActivityQuery,
     FaceIn,
+    FaceSessionIn,
+    FaceSessionOut,
     LevelUpOut,
     LoginOut,
     LogoutIn,
@@ -139,6 +141,14 @@ class FaceHandler(AccountHandler):
         return level_up_out(result)
 
 
+class FaceSessionHandler(AccountHandler):
+    @operation("H5 人脸核验：取得核验服务商刷脸页面的地址（完成后带 face_result 回到本应用，再提交 /api/v1/me/face）",
+               tags=ME, auth=PERSON_CHANNELS, min_level=2, body=FaceSessionIn, response=FaceSessionOut,
+               status=201, errors=(503,))
+    async def post(self, principal: Principal, body: FaceSessionIn) -> FaceSessionOut:
+        return FaceSessionOut(url=await self.accounts.face_session(principal, body.return_path))
+
+
 class ActivityHandler(AccountHandler):
     @operation("我的日志：谁在何时对我的数据做了什么（哈希链，可校验）", tags=ME, auth=PERSON_CHANNELS,
                query=ActivityQuery, response=ActivityOut)
@@ -159,5 +169,6 @@ def routes(accounts: AccountService, resend_interval: int, closure: AccountClosu
         route(r"/api/v1/me", MeHandler, **deps),
         route(r"/api/v1/me/realname", RealnameHandler, **deps),
         route(r"/api/v1/me/face", FaceHandler, **deps),
+        route(r"/api/v1/me/face/session", FaceSessionHandler, **deps),
         route(r"/api/v1/me/activity", ActivityHandler, **deps),
     ]

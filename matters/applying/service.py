@@ -69,6 +69,7 @@ class ApplyingService:
 
     async def prefill(self, principal: Principal, code: str) -> dict[str, Any]:
         matter = self.matter(code)
+        require_level(principal, matter.min_level)  # told before the form is filled, not after
         applicant = await self.sources.applicant(principal)
         values, certs = await self.sources.gather(applicant, matter)
         materials = []

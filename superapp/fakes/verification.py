@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+from urllib.parse import urlencode
 
 import tornado.web
 
@@ -15,6 +17,7 @@ class FakeVerificationState:
         self.people = dict(people)  # id_number -> name
         self.calls: list[dict[str, str]] = []
         self.broken = False
+        self.sessions: dict[str, dict[str, str]] = {}  # H5 face sessions
 
 
 class _Handler(tornado.web.RequestHandler):
@@ -30,11 +33,39 @@ class _Handler(tornado.web.RequestHandler):
         body = json.loads(self.request.body)
         self.state.calls.append({"kind": self.kind, **body})
         name = self.state.people.get(body["id_number"])
+        if self.kind == "session":
+            session = "fs" + secrets.token_hex(8)
+            self.state.sessions[session] = {"name": body["name"], "id_number": body["id_number"],
+                                            "return_url": body["return_url"], "passed": ""}
+            here = f"{self.request.protocol}://{self.request.host}"
+            self.finish({"url": f"{here}/h5/face?{urlencode({'session': session})}"})
+            return
         if self.kind == "identity":
             result = "not_found" if name is None else ("match" if name == body["name"] else "mismatch")
         else:
-            result = "pass" if name == body["name"] and body.get("evidence") == "live-ok" else "fail"
+            evidence = body.get("evidence", "")
+            session = self.state.sessions.pop(evidence, None) if evidence.startswith("fs") else None
+            bound = session is None or (session["passed"] and session["id_number"] == body["id_number"])
+            live = evidence == "live-ok" or (session is not None and bound)
+            result = "pass" if name == body["name"] and live else "fail"
         self.finish({"result": result})
+
+
+class _FacePage(tornado.web.RequestHandler):
+    """The provider's face page in a phone's browser: here it passes at once and sends the
+    person back with the session as the evidence (usable once, for that person only)."""
+
+    def initialize(self, state: FakeVerificationState) -> None:
+        self.state = state
+
+    def get(self) -> None:
+        session = self.state.sessions.get(self.get_query_argument("session", ""))
+        if session is None:
+            raise tornado.web.HTTPError(404)
+        session["passed"] = "1"
+        url = session["return_url"]
+        sep = "&" if "?" in url else "?"
+        self.redirect(f"{url}{sep}{urlencode({'face_result': self.get_query_argument('session')})}")
 
 
 def make_fake_verification(token: str, people: dict[str, str]) -> tuple[FakeServer, FakeVerificationState]:
@@ -42,5 +73,7 @@ def make_fake_verification(token: str, people: dict[str, str]) -> tuple[FakeServ
     app = tornado.web.Application([
         (r"/v1/verify/identity", _Handler, {"state": state, "kind": "identity"}),
         (r"/v1/verify/face", _Handler, {"state": state, "kind": "face"}),
+        (r"/v1/face/sessions", _Handler, {"state": state, "kind": "session"}),
+        (r"/h5/face", _FacePage, {"state": state}),
     ])
     return FakeServer(app), state

@@ -4,6 +4,7 @@ production HTTP provider against a fake verification service."""
 from __future__ import annotations
 
 import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from tests.support import (assert_problem, bearer, make_id_number, new_resident, sms_login, start_app, stop_app,
                            verified_person)
@@ -126,6 +127,39 @@ async def test_face_verification_raises_to_l3(idapp):
     assert resp.json()["person"]["face_verified_at"]
 
 
+async def test_face_in_a_browser_goes_through_the_providers_page(idapp):
+    """H5: the provider's face page (in development, /api/v1/dev/face) sends the person back
+    with a signed result bound to their ID number; a matter that needs L3 then opens."""
+    import html
+    import re
+
+    resident = await new_resident(idapp.ctx)
+    person = await verified_person(idapp.api, resident)
+    h = bearer(person["access_token"])
+    need = await idapp.api.get("/api/v1/matters/440100-GA-0031/prefill", headers=h)
+    assert assert_problem(need, 403, "level_too_low")["required_level"] == 3
+    for bad in ({"return_path": "https://evil.example/"}, {"return_path": "//evil.example"}, {"return_path": 5}):
+        assert_problem(await idapp.api.post("/api/v1/me/face/session", bad, headers=h), 400, "validation_failed")
+    session = await idapp.api.post("/api/v1/me/face/session", {"return_path": "/mine/face"}, headers=h)
+    assert session.status == 201 and "/api/v1/dev/face?" in session.json()["url"]
+    page = await idapp.api.get(session.json()["url"].removeprefix(idapp.runner.url))
+    assert page.status == 200 and "人脸核验" in page.body.decode()
+    passed = html.unescape(re.search(r'data-test="face-pass" href="([^"]+)"', page.body.decode()).group(1))
+    assert passed.startswith("/mine/face?face_result=")
+    evidence = passed.split("face_result=", 1)[1].replace("%2E", ".")
+    # another person cannot use it; a forged one does not pass
+    other = await verified_person(idapp.api, await new_resident(idapp.ctx))
+    assert_problem(await idapp.api.post("/api/v1/me/face", {"evidence": evidence},
+                                        headers=bearer(other["access_token"])), 422, "face_verification_failed")
+    forged = evidence.rsplit(".", 1)[0] + ".AAAA"
+    assert_problem(await idapp.api.post("/api/v1/me/face", {"evidence": forged}, headers=h), 422,
+                   "face_verification_failed")
+    resp = await idapp.api.post("/api/v1/me/face", {"evidence": evidence}, headers=h)
+    assert resp.status == 200 and resp.json()["person"]["level"] == 3
+    opened = await idapp.api.get("/api/v1/matters/440100-GA-0031/prefill", headers=bearer(resp.json()["access_token"]))
+    assert opened.status == 200, opened.body
+
+
 async def test_profile_patch_and_bad_patch(idapp):
     login = await sms_login(idapp.api)
     h = bearer(login["access_token"])
@@ -170,6 +204,26 @@ async def test_production_http_provider_against_a_fake_service(backends):
                                       headers=bearer(resp.json()["access_token"]))
         assert face.status == 200 and face.json()["person"]["level"] == 3
         assert [c["kind"] for c in state.calls] == ["identity", "identity", "face"]
+        # a browser's face check: the provider's page, back to this app with its result (once, for this person)
+        other = await sms_login(running.api)
+        second = make_id_number()
+        state.people[second] = "钱七"
+        real = (await realname(running.api, other["access_token"], "钱七", second)).json()
+        h = bearer(real["access_token"])
+        session = await running.api.post("/api/v1/me/face/session", {"return_path": "/mine/face"}, headers=h)
+        assert session.status == 201, session.body
+        hop = await AsyncHTTPClient().fetch(HTTPRequest(session.json()["url"], follow_redirects=False), raise_error=False)
+        assert hop.code == 302 and hop.headers["Location"].startswith(running.runner.url + "/mine/face?face_result=")
+        result = hop.headers["Location"].split("face_result=", 1)[1]
+        assert_problem(await running.api.post("/api/v1/me/face", {"evidence": result}, headers=bearer(resp.json()["access_token"])),
+                       422, "face_verification_failed")  # someone else's result does not count
+        face = await running.api.post("/api/v1/me/face", {"evidence": result}, headers=h)
+        assert face.status == 422  # and it was used up by that try
+        session = await running.api.post("/api/v1/me/face/session", {}, headers=h)
+        hop = await AsyncHTTPClient().fetch(HTTPRequest(session.json()["url"], follow_redirects=False), raise_error=False)
+        result = hop.headers["Location"].split("face_result=", 1)[1]
+        face = await running.api.post("/api/v1/me/face", {"evidence": result}, headers=h)
+        assert face.status == 200 and face.json()["person"]["level"] == 3
         state.broken = True
         other = await sms_login(running.api)
         assert_problem(await realname(running.api, other["access_token"], "赵六", make_id_number()),
