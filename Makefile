@@ -40,9 +40,10 @@ $(LIGHTHOUSE_DEPS): tools/lighthouse/package.json tools/lighthouse/package-lock.
 lighthouse: $(STAMP) test-deps $(H5_BUILD) $(LIGHTHOUSE_DEPS)
 	$(PY) bench/lighthouse.py --write
 
-# The mini-program: its npm packages, and miniprogram_npm/ built the way DevTools' "构建 npm" does.
+# The mini-program: its npm packages (test and WeChat tools stay outside miniapp/miniprogram/,
+# the uploaded package), and miniprogram_npm/ built by WeChat's own packNpm (miniprogram-ci).
 $(MINIAPP_DEPS): miniapp/package.json miniapp/package-lock.json
-	cd miniapp && npm ci --no-audit --no-fund --loglevel=error && node scripts/build-npm.js
+	cd miniapp && npm ci --no-audit --no-fund --loglevel=error && node scripts/wechat.js pack
 	@touch $@
 
 # Debian packages (a CJK font for certificate images); a no-op when already there.
@@ -69,4 +70,4 @@ lock:
 	rm -rf .lockvenv build
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis h5/node_modules h5/dist miniapp/node_modules miniapp/miniprogram_npm tools/lighthouse/node_modules
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis h5/node_modules h5/dist miniapp/node_modules miniapp/miniprogram/miniprogram_npm tools/lighthouse/node_modules

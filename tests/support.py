@@ -214,7 +214,7 @@ async def sms_login(api: Api, phone: str | None = None, channel: str = "h5") -> 
 
 
 async def wechat_login(api: Api, name: str) -> dict[str, Any]:
-    resp = await api.post("/api/v1/auth/wechat/miniapp", {"code": f"test-{name}"})
+    resp = await api.post("/api/v1/auth/wechat/miniapp", {"code": f"test-{name}", "agreements": await agreed(api)})
     assert resp.status == 200, resp.body
     return resp.json()
 

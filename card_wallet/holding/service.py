@@ -47,6 +47,7 @@ from server.principal import (
     require_level,
     require_scope,
 )
+from server.qr import render_png
 from server.storage.limits import Limits
 
 MAX_SHARE_TTL = 600
@@ -287,6 +288,12 @@ class HoldingService:
         issuer = await self.certificates.registry.issuer(cert["issuer"])
         return self._render(cert, self.certificates.content(cert), issuer["name"] if issuer else cert["issuer"],
                             share["fields"], masked, share["purpose"], token)
+
+    async def share_qr(self, token: str, ip: str) -> bytes:
+        """The QR of a live share's verification link (the mini-program shows it; a browser
+        draws its own). Holds nothing the link does not."""
+        await self._live_share(token, ip)
+        return render_png(self.verify_url(token))
 
     async def usage(self, principal: Principal, limit: int, before: int | None) -> list[dict[str, Any]]:
         holder = await self.holder_for(principal)

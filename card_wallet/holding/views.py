@@ -119,6 +119,15 @@ class ShareImageHandler(_Base):
 
 
 
+class ShareQrHandler(_Base):
+    @operation("亮证码的核验二维码图片（小程序展示用；扫码即打开核验页面）", tags=VERIFY, content_type="image/png",
+               errors=(404, 410, 429))
+    async def get(self, token: str) -> None:
+        png = await self.wallet.share_qr(token, self.client_ip)
+        self.set_header("Content-Type", "image/png")
+        self.finish(png)
+
+
 def routes(wallet: HoldingService, h5_dist: Path) -> list:
     deps = {"wallet": wallet}
     return [
@@ -130,4 +139,5 @@ def routes(wallet: HoldingService, h5_dist: Path) -> list:
         route(rf"/api/v1/wallet/{CERT_ID}/shares", SharesHandler, **deps),
         route(rf"/api/v1/verify/shares/{TOKEN}", VerifyShareHandler, **deps, h5_dist=h5_dist),
         route(rf"/api/v1/verify/shares/{TOKEN}/image", ShareImageHandler, **deps),
+        route(rf"/api/v1/verify/shares/{TOKEN}/qr", ShareQrHandler, **deps),
     ]

@@ -29,6 +29,13 @@ def _agreements_required(schema: dict) -> None:
     schema.setdefault("required", []).append("agreements")
 
 
+class WechatLoginIn(_In):
+    # Required (the schema says so); missing is answered agreement_required.
+    model_config = ConfigDict(json_schema_extra=_agreements_required)
+    code: str = Field(min_length=1, max_length=128, description="wx.login() 返回的 code")
+    agreements: Accepted = Field(None, description="已阅读并同意的《用户协议》《隐私政策》版本（与 H5 相同）")
+
+
 class SmsSendIn(_In):
     # Required (the schema says so); a body without it is answered agreement_required, which
     # the login screen turns into "请先阅读并同意…" next to the checkbox.

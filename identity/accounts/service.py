@@ -161,15 +161,23 @@ class AccountService:
         phone = await self.sms.verify(phone, code, caller.ip)
         agreed = await self.agreements.agreed(self.pii.blind_index(phone, "phone"))
         doc, is_new = await self._account_for_phone(phone, caller)
-        if doc.get("agreements") != agreed:
-            doc = await self.persons.update(doc["_id"], {"agreements": agreed}, now_ms())
-            await self._record(doc["_id"], Actor("person", doc["_id"]), "agreements.accepted", caller, **agreed)
-        return await self._login(doc, is_new, caller, "sms")
+        return await self._login(await self._agreed(doc, agreed, caller), is_new, caller, "sms")
 
-    async def login_wechat(self, code: str, caller: Caller) -> LoginResult:
+    async def login_wechat(self, code: str, agreements: dict[str, str] | None, caller: Caller) -> LoginResult:
+        """The mini-program's login: its privacy popup and the agreements come first (checked
+        before the one-time WeChat code is spent)."""
+        agreed = self.agreements.check(agreements)
         wx = await self.wechat.code_to_session(code)
         doc, is_new = await self._account_for_wechat(self.wechat.appid, wx.openid, wx.unionid, caller)
-        return await self._login(doc, is_new, caller, "wechat")
+        return await self._login(await self._agreed(doc, agreed, caller), is_new, caller, "wechat")
+
+    async def _agreed(self, doc: dict[str, Any], versions: dict[str, str], caller: Caller) -> dict[str, Any]:
+        """The versions of the agreements the person agreed to, on the account and in its trail."""
+        if doc.get("agreements") == versions:
+            return doc
+        doc = await self.persons.update(doc["_id"], {"agreements": versions}, now_ms())
+        await self._record(doc["_id"], Actor("person", doc["_id"]), "agreements.accepted", caller, **versions)
+        return doc
 
     async def bind_phone_wechat(self, principal: Principal, code: str, caller: Caller) -> PhoneBound:
         phone = await self.wechat.phone_number(code)

@@ -21,6 +21,7 @@ from identity.accounts.models import (
     SmsVerifyIn,
     TokensOut,
     WechatCode,
+    WechatLoginIn,
 )
 from identity.accounts.service import AccountService, LevelUp, LoginResult
 from identity.closure.models import ClosureIn
@@ -50,10 +51,11 @@ class AccountHandler(BaseHandler):
 
 
 class WechatMiniappLoginHandler(AccountHandler):
-    @operation("小程序登录：wx.login() 的 code 换取登录凭证（首次登录即开户，L0）", tags=AUTH,
-               body=WechatCode, response=LoginOut, errors=(503,))
-    async def post(self, body: WechatCode) -> LoginOut:
-        return login_out(await self.accounts.login_wechat(body.code, self.caller(MINIAPP)))
+    @operation("小程序登录：wx.login() 的 code 换取登录凭证（首次登录即开户，L0）；须同意当前版本的用户协议与隐私政策",
+               tags=AUTH, body=WechatLoginIn, response=LoginOut, errors=(409, 503))
+    async def post(self, body: WechatLoginIn) -> LoginOut:
+        agreed = body.agreements.model_dump() if body.agreements else None
+        return login_out(await self.accounts.login_wechat(body.code, agreed, self.caller(MINIAPP)))
 
 
 class WechatPhoneHandler(AccountHandler):

@@ -9,8 +9,8 @@ const { wx, dropResponses, store } = require('./wx-runtime')
 
 global.wx = wx
 const world = JSON.parse(fs.readFileSync(process.env.MINIAPP_WORLD, 'utf8'))
-require('../config').baseUrl = world.base_url
-const { api, request, session, refreshTokens, ApiError, newIdempotencyKey } = require('../utils/api')
+require('../miniprogram/config').baseUrl = world.base_url
+const { api, request, session, refreshTokens, ApiError, newIdempotencyKey } = require('../miniprogram/utils/api')
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
 

@@ -3,7 +3,7 @@
 const path = require('path')
 const simulate = require('miniprogram-simulate')
 
-const comp = (name) => path.join(__dirname, '..', 'components', name, 'index')
+const comp = (name) => path.join(__dirname, '..', 'miniprogram', 'components', name, 'index')
 
 function host(name, template, data) {
   const events = []

@@ -5,7 +5,7 @@
 const path = require('path')
 const simulate = require('miniprogram-simulate')
 
-const ROOT = path.join(__dirname, '..')
+const ROOT = path.join(__dirname, '..', 'miniprogram')
 const LIFECYCLE = ['onLoad', 'onShow', 'onHide', 'onUnload', 'onReady']
 let query = {}
 

@@ -6,9 +6,9 @@ const { wx, store, calls, willChoose } = require('./wx-runtime')
 
 global.wx = wx
 const world = JSON.parse(fs.readFileSync(process.env.MINIAPP_WORLD, 'utf8'))
-require('../config').baseUrl = world.base_url
+require('../miniprogram/config').baseUrl = world.base_url
 const { renderPage, until, text } = require('./page-host')
-const { api } = require('../utils/api')
+const { api } = require('../miniprogram/utils/api')
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
 

@@ -228,6 +228,10 @@ async def test_sharing_discloses_only_the_chosen_fields(idapp, psb):
     assert b'id="app"' in page.body and "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert "邵" not in page.body.decode() and "Accept" in page.headers["Vary"]
     assert (await idapp.api.get("/api/v1/wallet/usage", headers=h)).json()["items"][0]["action"] == "shared"
+    # the mini-program shows the link as a QR image (it cannot draw one itself)
+    qr = await idapp.api.get(f"/api/v1/verify/shares/{share['token']}/qr")
+    assert qr.status == 200 and qr.content_type == "image/png"
+    assert zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.body)))[0].text == share["verify_url"]
     view = await idapp.api.get(f"/api/v1/verify/shares/{share['token']}")  # any verifier, no login
     assert view.status == 200
     text = view.body.decode()

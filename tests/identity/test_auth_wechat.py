@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from superapp.fakes.wechat import openid_for
-from tests.support import assert_problem, bearer, random_phone, sms_login, wechat_login
+from tests.support import agreed, assert_problem, bearer, random_phone, sms_login, wechat_login
 
 
 def name() -> str:
@@ -31,6 +31,20 @@ async def test_same_name_same_openid_same_account(idapp):
     assert openid_for(idapp.ctx.settings.wechat.appid, n) not in first["person"]["id"]
 
 
+async def test_the_agreements_come_before_the_code_is_spent(idapp):
+    n = name()
+    before = len(idapp.runner.fake_wechat.calls)
+    assert_problem(await idapp.api.post("/api/v1/auth/wechat/miniapp", {"code": f"test-{n}"}), 400,
+                   "agreement_required")
+    assert_problem(await idapp.api.post("/api/v1/auth/wechat/miniapp",
+                                        {"code": f"test-{n}", "agreements": {"user": "1999.1", "privacy": "1999.1"}}),
+                   409, "agreement_outdated")
+    assert len(idapp.runner.fake_wechat.calls) == before  # WeChat was not asked
+    login = await wechat_login(idapp.api, n)
+    trail = (await idapp.api.get("/api/v1/me/activity", headers=bearer(login["access_token"]))).json()["items"]
+    assert [e["details"] for e in trail if e["action"] == "agreements.accepted"] == [await agreed(idapp.api)]
+
+
 async def test_wechatpy_really_called_the_fake_server(idapp):
     before = len(idapp.runner.fake_wechat.calls)
     await wechat_login(idapp.api, name())
@@ -40,7 +54,8 @@ async def test_wechatpy_really_called_the_fake_server(idapp):
 async def test_rejected_code_is_400_with_wechats_errcode(idapp):
     before = await idapp.ctx.db.persons.count_documents({})
     for code in ("bogus", "test-", "test-a b"):
-        body = assert_problem(await idapp.api.post("/api/v1/auth/wechat/miniapp", {"code": code}),
+        body = assert_problem(await idapp.api.post("/api/v1/auth/wechat/miniapp",
+                                                   {"code": code, "agreements": await agreed(idapp.api)}),
                               400, "wechat_code_invalid")
         assert body["wechat_errcode"] == 40029 and "40029" in body["errors"][0]["message"]
     assert await idapp.ctx.db.persons.count_documents({}) == before
@@ -110,7 +125,8 @@ async def test_wechat_outage_is_503_not_a_stack_trace(backends):
 
     running = await start_app(backends, overrides={"wechat": {"api_base_url": "http://127.0.0.1:9"}})
     try:
-        body = assert_problem(await running.api.post("/api/v1/auth/wechat/miniapp", {"code": "test-a"}),
+        body = assert_problem(await running.api.post("/api/v1/auth/wechat/miniapp",
+                                                     {"code": "test-a", "agreements": await agreed(running.api)}),
                               503, "wechat_unavailable")
         assert "Traceback" not in body["detail"]
     finally:

@@ -80,3 +80,31 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     for name in ("api.test.js", "pages.test.js", "person-code.test.js", "consent-card.test.js",
                  "application-card.test.js"):
         assert f"PASS tests/{name}" in text, f"{name} did not pass"
+
+
+async def test_wechat_toolchain_accepts_the_package():
+    """WeChat's own tools, offline: every JSON against WeChat's schemas, every WXML and WXSS
+    through wcc / wcsc (npm miniprogram-compiler), miniprogram-ci's code-quality checks; the
+    main package and each subpackage under WeChat's 2 MB (the checker's own main-package
+    limit is 1.5 MB), holding nothing the phone does not run (tests and tools live outside
+    miniapp/miniprogram/)."""
+    proc = await asyncio.create_subprocess_exec("node", "scripts/wechat.js", "check", cwd=MINIAPP,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 300)
+    text = out.decode(errors="replace")
+    summary = json.loads(next(line for line in text.splitlines() if line.startswith("{")))
+    print(json.dumps(summary["package_kb"]))
+    assert proc.returncode == 0 and not summary["problems"], summary["problems"] or text[-3000:]
+    assert summary["compiled"]["wxml"] > 0 and summary["compiled"]["wxss"] > 0
+    assert summary["package_kb"]["__APP__"] < 1536 and all(kb < 2048 for kb in summary["package_kb"].values())
+    assert all(ok for _, ok in summary["quality"]), summary["quality"]
+    assert summary["subpackages"] >= 2 and summary["pages"] >= 20, summary
+    # what is uploaded is what runs on the phone: no tests, tools, docs or npm folders in it
+    # (packOptions leaves out the type declarations @vant/weapp ships)
+    ignored = tuple(i["value"] for i in json.loads((MINIAPP / "project.config.json").read_text())["packOptions"]["ignore"]
+                    if i["type"] == "suffix")
+    stray = [str(p.relative_to(MINIAPP)) for p in (MINIAPP / "miniprogram").rglob("*")
+             if p.is_file() and not p.name.endswith(ignored)
+             and (p.suffix not in {".js", ".json", ".wxml", ".wxss", ".wxs", ".png"}
+                  or p.name.endswith(".test.js") or "node_modules" in p.parts)]
+    assert stray == []
