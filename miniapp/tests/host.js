@@ -10,7 +10,7 @@ function host(name, template, data) {
   // each component under its own tag: j-component keeps definitions by tag name
   const id = simulate.load({
     id: `host-${name}`,
-    usingComponents: { [name]: simulate.load(comp(name)) },
+    usingComponents: { [name]: simulate.load(comp(name), { compiler: 'simulate' }) },
     template: template.replace('<subject ', `<${name} `),
     data,
     methods: { on(e) { events.push({ type: e.type, detail: e.detail }) } },

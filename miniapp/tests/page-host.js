@@ -6,6 +6,10 @@ const path = require('path')
 const simulate = require('miniprogram-simulate')
 
 const ROOT = path.join(__dirname, '..', 'miniprogram')
+// The simulator's own template compiler renders the pages; WeChat's wcc/wcsc compile them in
+// scripts/wechat.js check (with miniprogram-compiler installed the simulator would switch to
+// wcc's output, whose runtime expects the real client).
+const SIMULATE = 'simulate'
 const LIFECYCLE = ['onLoad', 'onShow', 'onHide', 'onUnload', 'onReady']
 let query = {}
 
@@ -43,22 +47,36 @@ const VANT = {
   'van-tag': { properties: { type: str }, template: '<view class="van-tag"><slot/></view>' },
   'van-search': { properties: { value: str, placeholder: str }, template: '<view class="van-search">{{value}}</view>' },
   'van-switch': { properties: { checked: bool }, template: '<view class="van-switch">{{checked}}</view>' },
-  'van-empty': { properties: { description: str }, template: '<view class="van-empty">{{description}}</view>' },
+  'van-empty': { properties: { description: str }, template: '<view class="van-empty">{{description}}<slot/></view>' },
+  'van-checkbox': { properties: { value: bool, shape: str }, template: '<view class="van-checkbox">{{value ? "☑" : "☐"}}<slot/></view>' },
 }
 // the app's own components, registered once (the simulator keeps definitions by tag)
 const usingComponents = {}
-for (const name of ['person-code', 'consent-card', 'application-card']) {
-  usingComponents[name] = simulate.load(path.join(ROOT, 'components', name, 'index'), name)
+for (const name of ['person-code', 'consent-card', 'application-card', 'privacy-popup']) {
+  usingComponents[name] = simulate.load(path.join(ROOT, 'components', name, 'index'), name, { compiler: SIMULATE })
 }
 for (const [tag, def] of Object.entries(VANT)) usingComponents[tag] = simulate.load({ id: `mock-${tag}`, options: multi, ...def })
 
+// name: a main-package page ('wallet') or a subpackage page ('affairs/apply', 'me/cert');
+// each page is loaded once (the simulator keeps definitions by id) and may be rendered again
+const loaded = {}
 function renderPage(name, pageQuery = {}) {
   query = pageQuery
-  const id = simulate.load(path.join(ROOT, 'pages', name, 'index'), `page-${name}`, { rootPath: ROOT, usingComponents: { ...usingComponents } })
+  const dir = name.includes('/') ? path.join(ROOT, name) : path.join(ROOT, 'pages', name)
+  loaded[name] = loaded[name] || simulate.load(path.join(dir, 'index'), `page-${name.replace('/', '-')}`,
+    { rootPath: ROOT, compiler: SIMULATE, usingComponents: { ...usingComponents } })
+  const id = loaded[name]
   const page = simulate.render(id)
   page.attach(document.createElement('parent-wrapper'))
+  const detach = page.detach.bind(page)
+  page.detach = () => { if (live.delete(page)) detach() }
+  live.add(page)
   return page
 }
+
+// pages a failed test left open (with their sockets and timers) are closed after each test
+const live = new Set()
+function detachAll() { for (const page of [...live]) page.detach() }
 
 async function until(check, what, timeout = 10000) {
   const start = Date.now()
@@ -71,4 +89,4 @@ async function until(check, what, timeout = 10000) {
 
 const text = (c) => c.dom.textContent.replace(/\s+/g, ' ')
 
-module.exports = { renderPage, until, text, simulate }
+module.exports = { renderPage, until, text, simulate, detachAll }

@@ -5,11 +5,14 @@
 // the server but lose their answer (what a flaky mobile network does).
 const fs = require('fs')
 const http = require('http')
-const os = require('os')
 const path = require('path')
+// Node's ws (under jsdom, require('ws') would give its browser stub)
+const WebSocket = require(path.join(path.dirname(require.resolve('ws/package.json')), 'index.js'))
+const os = require('os')
 
 const store = new Map()
 const calls = []
+const sockets = []
 const files = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-'))
 let drop = 0
 let chooseFile = null
@@ -63,6 +66,21 @@ const wx = {
   chooseMedia({ success, fail }) { if (chooseFile) success({ tempFiles: [{ tempFilePath: chooseFile }] }); else fail({}) },
   chooseMessageFile({ fail }) { fail({}) },
   requestSubscribeMessage(o) { calls.push(['requestSubscribeMessage', o.tmplIds]); if (o.complete) o.complete({}) },
+  showModal(o) { calls.push(['showModal', o.title]); if (o.success) o.success({ confirm: true, cancel: false }) },
+  pageScrollTo(o) { calls.push(['pageScrollTo', o.selector]) },
+  setNavigationBarTitle(o) { calls.push(['setNavigationBarTitle', o.title]) },
+  onNeedPrivacyAuthorization(cb) { calls.push(['onNeedPrivacyAuthorization']); wx.privacyRequest = cb },
+  // the face check on the phone: in the development provider this result passes
+  startFacialRecognitionVerify(o) { calls.push(['startFacialRecognitionVerify', o.name]); o.success({ verifyResult: 'dev-face-pass', errCode: 0 }) },
+  // a real WebSocket (the ws package), with the SocketTask's callbacks
+  connectSocket({ url, header = {} }) {
+    const sock = new WebSocket(url, { headers: header })
+    const task = { sock, onOpen: (f) => sock.on('open', () => f({})), onMessage: (f) => sock.on('message', (d) => f({ data: String(d) })),
+      onClose: (f) => sock.on('close', (code, reason) => f({ code, reason: String(reason) })), onError: (f) => sock.on('error', (e) => f({ errMsg: e.message })),
+      close: ({ code = 1000 } = {}) => sock.close(code), send: ({ data }) => sock.send(data) }
+    sockets.push(task)
+    return task
+  },
   navigateTo(o) { calls.push(['navigateTo', o.url]) },
   redirectTo(o) { calls.push(['redirectTo', o.url]) },
   reLaunch(o) { calls.push(['reLaunch', o.url]) },
@@ -75,4 +93,4 @@ function willChoose(name, bytes) {
   fs.writeFileSync(chooseFile, bytes)
 }
 
-module.exports = { wx, dropResponses: (n) => { drop = n }, store, calls, willChoose }
+module.exports = { wx, dropResponses: (n) => { drop = n }, store, calls, willChoose, sockets }

@@ -19,10 +19,13 @@ class ApiError extends Error {
     }
   }
 
-  // what a person is shown: the Chinese title, then the first field message if any
+  // what a person is shown: what to fix (the first field's message), else the sentence the
+  // server wrote for people — never a generic title such as "请求参数有误" or a code
   get display() {
     const first = (this.problem.errors || [])[0]
-    return first ? `${this.title}：${first.message}` : (this.problem.detail || this.title)
+    if (first) return first.message
+    const detail = this.problem.detail || ''
+    return detail && !/^请求(参数|体|无法)/.test(detail) ? detail : '暂时办不了，请稍后重试或拨打 12345 咨询'
   }
 }
 
@@ -97,13 +100,20 @@ const api = {
   get: (path, opts) => request(path, { ...opts, method: 'GET' }),
   post: (path, data, opts) => request(path, { ...opts, method: 'POST', data }),
   patch: (path, data, opts) => request(path, { ...opts, method: 'PATCH', data }),
+  del: (path, data, opts) => request(path, { ...opts, method: 'DELETE', data }),
   // create with an Idempotency-Key: pass the same key again to retry the same create
   create: (path, data, key) => request(path, { method: 'POST', data, idempotencyKey: key }),
 }
 
+// The versions of the 用户协议 and 隐私政策 the person agreed to on the login page.
+async function agreements() {
+  const r = await api.get('/api/v1/agreements')
+  return { docs: r.items, versions: Object.fromEntries(r.items.map((d) => [d.kind, d.version])) }
+}
+
 function showError(err) {
-  const text = err instanceof ApiError ? err.display : '出错了，请稍后重试'
+  const text = err && err.problem ? err.display : '出错了，请稍后重试'
   wx.showToast({ title: text.slice(0, 40), icon: 'none', duration: 2500 })
 }
 
-module.exports = { api, request, session, refreshTokens, ApiError, newIdempotencyKey, showError, config }
+module.exports = { api, request, session, refreshTokens, ApiError, newIdempotencyKey, showError, agreements, config }

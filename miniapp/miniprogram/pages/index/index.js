@@ -1,9 +1,14 @@
-// Home: the person code (refreshed before it expires, screen brightness up while shown)
-// and consent requests from kiosks, polled every few seconds while the page is open.
+// Home: the person code (refreshed before it expires, screen brightness up while shown) and
+// what comes live over the events socket (utils/events.js): a consent request from a kiosk
+// shows at once, a scan spends the code (a fresh one is fetched). Only while the socket is
+// down are consent requests polled (every 15 s).
 const { api, request, session, showError } = require('../../utils/api')
+const events = require('../../utils/events')
+
+const POLL_MS = 15000
 
 Page({
-  data: { me: null, code: null, imageSrc: '', consents: [], elder: false },
+  data: { me: null, code: null, imageSrc: '', consents: [], notice: '', live: false, elder: false },
   async onShow() {
     this.setData({ elder: getApp().globalData.elder })
     if (!session.loggedIn()) { wx.reLaunch({ url: '/pages/login/index' }); return }
@@ -14,14 +19,33 @@ Page({
       this.brighten()
       await this.loadCode()
       await this.loadConsents()
-      this.poll = setInterval(() => this.loadConsents().catch(() => {}), 3000)
+      this.socket = events.connect({ onEvent: (e) => this.onEvent(e), onUp: () => this.live(true), onDown: () => this.live(false) })
     } catch (e) { showError(e) }
   },
   onHide() { this.leave() },
   onUnload() { this.leave() },
   leave() {
     clearInterval(this.poll)
+    this.poll = null
+    if (this.socket) { this.socket.close(); this.socket = null }
     if (this.brightness !== undefined) wx.setScreenBrightness({ value: this.brightness })
+  },
+  live(up) {
+    this.setData({ live: up })
+    clearInterval(this.poll)
+    this.poll = up ? null : setInterval(() => this.loadConsents().catch(() => {}), POLL_MS)
+    if (up) this.loadConsents().catch(() => {}) // anything asked while it was down
+  },
+  onEvent(e) {
+    if (e.type === 'consent.requested') {
+      this.setData({ notice: `「${e.by || '服务窗口'}」请求使用您的信息` })
+      this.loadConsents().catch(() => {})
+    } else if (e.type === 'code.scanned') {
+      this.setData({ notice: `您的服务码被「${e.by || '服务窗口'}」扫描` })
+      this.loadCode().catch(() => {}) // a used code is spent
+    } else if (e.type === 'application.progress') {
+      this.setData({ notice: `办件 ${e.number}：${e.state_name}` })
+    }
   },
   brighten() {
     wx.getScreenBrightness({ success: ({ value }) => { this.brightness = value; wx.setScreenBrightness({ value: 1 }) } })

@@ -1,7 +1,7 @@
 const { api, showError } = require('../../utils/api')
 
 Page({
-  data: { q: '', items: [], loaded: false, elder: false },
+  data: { q: '', items: [], bundles: [], loaded: false, elder: false },
   async onShow() { this.setData({ elder: getApp().globalData.elder }); await this.load() },
   search(e) { this.setData({ q: e.detail }); this.load() },
   clear() { this.setData({ q: '' }); this.load() },
@@ -9,8 +9,13 @@ Page({
     try {
       const acting = await api.get('/api/v1/enterprises/current').catch(() => null)
       const target = acting ? 'enterprise' : 'person'
-      const r = await api.get(`/api/v1/matters?target=${target}${this.data.q ? `&q=${encodeURIComponent(this.data.q)}` : ''}`)
-      this.setData({ items: r.items, loaded: true })
+      const [r, b] = await Promise.all([
+        api.get(`/api/v1/matters?target=${target}${this.data.q ? `&q=${encodeURIComponent(this.data.q)}` : ''}`),
+        api.get('/api/v1/bundles')])
+      const q = this.data.q.trim()
+      const bundles = b.items.filter((x) => (x.target || 'person') === target && (!q || `${x.name}${x.description || ''}`.includes(q)))
+      const badges = (m) => [m.instant_approval ? '秒批' : '', m.visits === 0 ? '零跑动' : ''].filter(Boolean).join(' · ')
+      this.setData({ items: r.items.map((m) => ({ ...m, badges: badges(m) })), bundles, loaded: true })
     } catch (e) { showError(e) }
   },
 })

@@ -6,4 +6,5 @@ Page({
     this.setData({ elder: getApp().globalData.elder })
     try { this.setData({ items: (await api.get('/api/v1/applications')).items, loaded: true }) } catch (e) { showError(e) }
   },
+  toMatters() { wx.switchTab({ url: '/pages/matters/index' }) },
 })
