@@ -32,6 +32,7 @@ from server.providers.wechat import WeChatGateway
 log = logging.getLogger("superapp.notifications")
 CHINA = timezone(timedelta(hours=8))
 PERMANENT_WECHAT_ERRORS = {43101, 47003, 40003}  # refused subscription, bad data, bad openid
+ABOUT = {"application": "申请", "ticket": "诉求"}  # what a message is about, in its words
 
 
 class Notifications:
@@ -51,9 +52,10 @@ class Notifications:
 
     async def enqueue(self, requests: list[dict[str, Any]]) -> int:
         """Record notifications to deliver; a key seen before is skipped (never twice).
-        Each request: ``_id`` (its key), ``person_id``, ``title``, ``state``, ``state_name``,
-        ``number``, ``comment``, ``at``, ``page``, ``department`` and the id of what it is about
-        (``application_id``)."""
+        Each request: ``_id`` (its key), ``person_id`` (or ``phone``: a department's duty
+        phone), ``title``, ``state``, ``state_name``, ``number``, ``comment``, ``at``, ``page``,
+        ``department``, what it is about (``about``: application (default) or ticket) and its id
+        (``application_id`` / ``ticket_id``)."""
         now = now_ms()
         return await self.store.add_many([{
             **r, "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": 0, "lease_owner": None,
@@ -84,11 +86,17 @@ class Notifications:
         return True
 
     async def _send(self, doc: dict[str, Any]) -> str:
+        about = doc.get("about", "application")
+        noun = ABOUT[about]
+        if not doc.get("person_id"):  # a department's duty phone (a ticket sent to it, or supervised)
+            await self.sms.send(doc["phone"], f"{about}_progress", {"number": doc["number"], "state": doc["state_name"]},
+                                f"【政务超级应用】{noun} {doc['number']}（{doc['title']}）{doc['state_name']}。{doc['comment']}".strip())
+            return "sms"
         contact = await self.directory.contact(doc["person_id"])
         when = datetime.fromtimestamp(doc["at"] / 1000, CHINA).strftime("%Y-%m-%d %H:%M")
         with contextlib.suppress(Exception):  # the live stream is a bonus, not the delivery
             await self.events.publish(f"person:{doc['person_id']}", {
-                "type": "application.progress", "application_id": doc["application_id"], "number": doc["number"],
+                "type": f"{about}.progress", f"{about}_id": doc[f"{about}_id"], "number": doc["number"],
                 "state": doc["state"], "state_name": doc["state_name"], "comment": doc["comment"]})
         if contact.openid:
             await self.wechat.send_subscribe_message(contact.openid, self.cfg.wechat_template_id, {
@@ -98,9 +106,9 @@ class Notifications:
             }, page=doc.get("page"))
             return "wechat"
         if contact.phone:
-            text = (f"【政务超级应用】您的申请 {doc['number']}（{doc['title']}）{doc['state_name']}。"
+            text = (f"【政务超级应用】您的{noun} {doc['number']}（{doc['title']}）{doc['state_name']}。"
                     f"{doc['comment']}".strip())
-            await self.sms.send(contact.phone, "application_progress",
+            await self.sms.send(contact.phone, f"{about}_progress",
                                 {"number": doc["number"], "state": doc["state_name"]}, text)
             return "sms"
         return "in_app"

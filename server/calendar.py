@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import chinese_calendar
 
 log = logging.getLogger("superapp.calendar")
+CHINA = timezone(timedelta(hours=8))
+OFFICE_OPENS, OFFICE_CLOSES = time(9), time(18)  # the hours working-hour limits count
 _warned: set[int] = set()
 HOLIDAYS_FILE = Path(__file__).with_name("data") / "holidays.json"
 
@@ -64,3 +66,28 @@ def working_days_between(start: date, end: date) -> int:
         day += timedelta(days=1)
         n += is_workday(day)
     return n
+
+
+def end_of_working_day(day: date) -> datetime:
+    """When a limit "by the n-th working day" ends: that day's office closing, Beijing time."""
+    return datetime.combine(day, OFFICE_CLOSES, CHINA)
+
+
+def add_working_hours(start: datetime, hours: float) -> datetime:
+    """``hours`` of office time (09:00-18:00 on working days, Beijing time) after ``start``."""
+    t = start.astimezone(CHINA)
+    left = timedelta(hours=hours)
+    while True:
+        if not is_workday(t.date()) or t.time() >= OFFICE_CLOSES:
+            day = t.date() + timedelta(days=1)
+            while not is_workday(day):
+                day += timedelta(days=1)
+            t = datetime.combine(day, OFFICE_OPENS, CHINA)
+            continue
+        if t.time() < OFFICE_OPENS:
+            t = datetime.combine(t.date(), OFFICE_OPENS, CHINA)
+        available = datetime.combine(t.date(), OFFICE_CLOSES, CHINA) - t
+        if left <= available:
+            return t + left
+        left -= available
+        t = datetime.combine(t.date(), OFFICE_CLOSES, CHINA)

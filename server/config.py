@@ -23,6 +23,7 @@ from server.config_sections import (  # noqa: F401 - re-exported: the sections a
     NotificationsConfig,
     RegistryConfig,
     SmsConfig,
+    TicketsConfig,
     VerificationConfig,
     WalletConfig,
     WeChatConfig,
@@ -214,6 +215,7 @@ class Settings(_Section):
     accounts: AccountsConfig = AccountsConfig()
     wallet: WalletConfig = WalletConfig()
     matters: MattersConfig = MattersConfig()
+    tickets: TicketsConfig = TicketsConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     wechat: WeChatConfig
     sms: SmsConfig = SmsConfig()

@@ -107,3 +107,10 @@ class RegistryConfig(_Section):
 class AccountsConfig(_Section):
     # 用户协议 and 隐私政策: one Markdown file per document, its version in the front matter.
     agreements_dir: str = "config/agreements"
+
+
+class TicketsConfig(_Section):
+    # 12345: kinds, time limits, categories and departments; the knowledge base.
+    catalog_file: str = "config/catalog/tickets.json"
+    knowledge_file: str = "config/catalog/knowledge.json"
+    supervise_every_seconds: float = Field(60.0, ge=1, le=3600)

@@ -69,6 +69,12 @@ from matters.reviewing.service import ReviewService
 from matters.storage import ApplicationStore
 from notifications.service import Notifications
 from notifications.storage import NotificationStore
+from tickets.catalog import load_ticket_catalog
+from tickets.desk.service import TicketDesk
+from tickets.lifecycle import TicketLifecycle
+from tickets.open311.service import Open311
+from tickets.service import TicketService
+from tickets.storage import TicketStore
 from server.audit import AuditTrail
 from server.config import DEMO_CODE_KEY_FILE, DEMO_TOKEN_KEY_FILE, Settings
 from server.events import EventHub
@@ -157,6 +163,11 @@ class AppContext:
     bundles: BundleService
     ratings: RatingService
     kiosk: KioskMatters
+    # 12345
+    ticket_lifecycle: TicketLifecycle
+    tickets: TicketService
+    ticket_desk: TicketDesk
+    open311: Open311
     demo: "DemoData | None" = None
     started_at: float = field(default_factory=time.time)
 
@@ -290,6 +301,11 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     applying = ApplyingService(matters_catalog, applications, lifecycle, sources, results, idempotency, audit,
                                s.path(s.matters.upload_dir))
     ratings = RatingService(RatingStore(db), applications, applying, lifecycle, codes, audit)
+    ticket_store = TicketStore(db)
+    ticket_catalog = load_ticket_catalog(s.path(s.tickets.catalog_file), s.path(s.tickets.knowledge_file))
+    ticket_lifecycle = TicketLifecycle(ticket_store, ticket_catalog, audit, notifications)
+    tickets = TicketService(ticket_store, ticket_catalog, ticket_lifecycle, directory, applying, codes, idempotency,
+                            limits, pii)
     closure = AccountClosure(persons, enterprise_store, sessions, codes, sms_codes, wechat, audit, pii,
                              obligations=[applying.open_obligations], erasers=[applying.forget_applicant],
                              resend_interval=s.sms.resend_interval_seconds)
@@ -305,5 +321,9 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
         reviewing=ReviewService(matters_catalog, applications, lifecycle, sources, results, wallet),
         bundles=BundleService(load_bundles(s.path(s.matters.bundles_file), matters_catalog), BundleStore(db),
                               applications, applying, lifecycle, idempotency),
-        ratings=ratings, kiosk=KioskMatters(applying, applications, consents, codes, ratings), demo=demo,
+        ratings=ratings, kiosk=KioskMatters(applying, applications, consents, codes, ratings),
+        ticket_lifecycle=ticket_lifecycle, tickets=tickets,
+        ticket_desk=TicketDesk(ticket_store, ticket_catalog, ticket_lifecycle, tickets, directory, applying, audit),
+        open311=Open311(ticket_store, ticket_catalog, ticket_lifecycle, tickets, limits, pii, audit, public_base_url),
+        demo=demo,
     )

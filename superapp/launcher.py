@@ -134,7 +134,10 @@ class Runner:
             await ctx.recorder.start()
             self._jobs = [PeriodicJob("certificate-reminders", 3600, ctx.wallet.scan_reminders),
                           PeriodicJob("notification-outbox-sweep", 10, ctx.lifecycle.flush_outbox),
-                          PeriodicJob("idempotency-key-prune", 3600, ctx.idempotency.prune)]
+                          PeriodicJob("idempotency-key-prune", 3600, ctx.idempotency.prune),
+                          PeriodicJob("ticket-outbox-sweep", 10, ctx.ticket_lifecycle.flush_outbox),
+                          PeriodicJob("ticket-supervision", s.tickets.supervise_every_seconds,
+                                      ctx.ticket_desk.supervise)]
             ctx.notifications.start()
             for job in self._jobs:
                 job.start()

@@ -20,6 +20,9 @@ from matters.kiosk import views as kiosk_views
 from matters.ratings import views as ratings_views
 from matters.reviewing import views as reviewing_views
 from notifications import views as notifications_views
+from tickets import views as tickets_views
+from tickets.desk import views as desk_views
+from tickets.open311 import views as open311_views
 from server.http import events, h5, system
 from server.http.app import PlatformApp
 from server.storage import mongo as mongo_storage
@@ -52,6 +55,9 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
         *ratings_views.routes(c.ratings, c.devices),
         *kiosk_views.routes(c.kiosk, c.devices),
         *notifications_views.routes(c.notifications),
+        *tickets_views.routes(c.tickets, c.devices),
+        *desk_views.routes(c.ticket_desk),
+        *open311_views.routes(c.open311),
     ]
     if c.settings.dev_endpoints:
         routes += dev.routes(c.demo, c.sms_outbox)
@@ -62,6 +68,7 @@ def make_app(ctx: AppContext, extra_routes: list[URLSpec] | None = None) -> Plat
     # The H5 app comes last: any path no API route claims is the front end's.
     routes = [*api_routes(ctx), *(extra_routes or []), *h5.routes(ctx.settings.path("h5/dist"))]
     enums = {"person-items": ctx.items.names("person"), "enterprise-items": ctx.items.names("enterprise"),
-             "consent-items": ctx.items.names()}
+             "consent-items": ctx.items.names(), "ticket-categories": list(ctx.tickets.catalog.categories),
+             "knowledge-answers": [a.id for a in ctx.tickets.catalog.answers]}
     return PlatformApp(routes, ctx.settings.http, ctx.settings.log, ctx.authenticator, hsts=not ctx.settings.is_dev,
                        openapi_enums=enums)

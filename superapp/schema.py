@@ -17,6 +17,7 @@ from matters import storage as matters_storage
 from matters.bundles import storage as bundles_storage
 from matters.ratings import storage as ratings_storage
 from notifications import storage as notifications_storage
+from tickets import storage as tickets_storage
 from server.storage import audit as audit_storage
 from server.storage import idempotency as idempotency_storage
 from server.storage.mongo import CollectionSpec
@@ -28,6 +29,7 @@ STORAGE_MODULES: list[ModuleType] = [
     issuing_storage, holding_storage,
     matters_storage, bundles_storage, ratings_storage,
     notifications_storage,
+    tickets_storage,
 ]
 
 

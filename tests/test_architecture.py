@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["server", "identity", "card_wallet", "matters", "notifications", "superapp"]
-DOMAINS = ["identity", "card_wallet", "matters", "notifications"]
+PACKAGES = ["server", "identity", "card_wallet", "matters", "notifications", "tickets", "superapp"]
+DOMAINS = ["identity", "card_wallet", "matters", "notifications", "tickets"]
 MAX_LINES = 450
 
 

@@ -20,10 +20,11 @@ const plan = [
   ["audit_heads", {_id: "hashed"}],
   ["idempotency_keys", {_id: "hashed"}],
   ["refresh_tokens", {_id: "hashed"}],
+  ["tickets", {_id: "hashed"}],
 ];
 // Unique indexes that do not start with the shard key cannot stay (applications.number:
 // numbers come from a counter's atomic $inc).
-const dropFirst = {applications: ["number_1"]};
+const dropFirst = {applications: ["number_1"], tickets: ["number_1"]};
 for (const [name, key] of plan) {
   const coll = db.getSiblingDB(dbName).getCollection(name);
   const info = db.getSiblingDB("config").collections.findOne({_id: `${dbName}.${name}`});

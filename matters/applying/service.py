@@ -325,3 +325,24 @@ class ApplyingService:
     async def forget_applicant(self, person_id: str, pseudonym: str) -> None:
         """The department's records stay; the applicant is shown by the pseudonym."""
         await self.store.rename_applicant(f"person:{person_id}", pseudonym)
+
+    # -- uploads for other domains (a 12345 ticket's attachments) ---------------------------------
+
+    async def own_uploads(self, principal: Principal, upload_ids: list[str]) -> list[dict[str, Any]]:
+        """The caller's own uploads among ``upload_ids``; any other is 400 naming it."""
+        if not upload_ids:
+            return []
+        applicant = await self.sources.applicant(principal)
+        docs = await self.store.uploads_in(upload_ids)
+        bad = [u for u in upload_ids if u not in docs or docs[u]["owner"] != applicant.key]
+        if bad:
+            raise InvalidInput("附件须是您本人上传的文件", code="attachment_not_yours",
+                               errors=[FieldError("attachments", f"不是您上传的文件：{'、'.join(bad)}")])
+        return [docs[u] for u in upload_ids]
+
+    async def upload_bytes(self, upload_id: str) -> tuple[dict[str, Any], bytes]:
+        """An upload's content, for a domain that has checked the reader may see it."""
+        doc = await self.store.upload(upload_id)
+        if doc is None:
+            raise NotFound("未找到该文件", code="upload_not_found")
+        return doc, await asyncio.to_thread(self._path(doc["sha256"]).read_bytes)

@@ -19,7 +19,7 @@ from server.http.routing import operation, route
 H5_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; "
           "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'")
 FILE_NAME = re.compile(r"\.[a-z][a-z0-9]{1,4}$")
-NOT_H5 = r"(?!api/|\.well-known/|healthz$|readyz$|openapi\.json$|docs/?$|problems/)"
+NOT_H5 = r"(?!api/|open311/|\.well-known/|healthz$|readyz$|openapi\.json$|docs/?$|problems/)"
 COMPRESSIBLE = (".js", ".css", ".html", ".svg", ".json", ".ttf", ".woff", ".ico", ".txt")
 
 

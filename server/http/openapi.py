@@ -223,6 +223,8 @@ def build_openapi(routes: Iterable[URLSpec], *, title: str, version: str,
             elif op.content_type:
                 success["content"] = {op.content_type: {"schema": {"type": "string", "format": "binary"}}}
             entry["responses"][str(op.status)] = success
+            if op.status == 201 and "Idempotency-Key" in op.headers:
+                entry["responses"]["200"] = {**success, "description": "重试：同一 Idempotency-Key 与同一内容，返回第一次的结果"}
             for status in sorted(set(op.errors) | ({400} if op.body or op.query else set())):
                 entry["responses"][str(status)] = {"$ref": f"#/components/responses/Problem{status}"}
             entry["responses"]["default"] = {"$ref": "#/components/responses/Problem"}
