@@ -105,8 +105,10 @@ class TicketLifecycle:
         timeline = [{**e, "name": EVENT_NAMES.get(e.get("event", ""), STATE_NAMES.get(e["state"], e["state"]))}
                     for e in t["timeline"]]
         sub = t.get("submitter") or {}
+        lead = self.catalog.department(t.get("lead_department") or "")
         enterprise = {"id": sub["enterprise_id"], "name": sub["enterprise_name"]} if sub.get("kind") == "enterprise" else None
         return {**t, "id": t["_id"], "state_name": STATE_NAMES.get(t["state"], t["state"]), "enterprise": enterprise,
+                "lead_department_name": lead.name if lead else None,
                 "kind_name": self.catalog.kinds[t["kind"]].name, "overdue": overdue, "due_soon": due_soon,
                 "sign_overdue": bool(t["state"] == "dispatched" and t.get("sign_due_at") and now > t["sign_due_at"]),
                 "timeline": timeline}

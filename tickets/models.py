@@ -122,6 +122,7 @@ class LookupIn(Input):
 class CatalogOut(BaseModel):
     kinds: list[dict[str, Any]]
     categories: list[dict[str, Any]]
+    departments: list[dict[str, Any]] = Field(description="承办部门（派单时选择）")
 
 
 class KnowledgeQuery(BaseModel):

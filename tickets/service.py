@@ -50,8 +50,9 @@ class TicketService:
         return {"kinds": [{"code": k.code, "name": k.name, "limit": unit[k.code]} for k in c.kinds.values()],
                 "categories": [{"code": x.code, "name": x.name, "group": x.group, "kinds": list(x.kinds),
                                 "department_name": c.departments[x.department].name,
-                                "limit": f"{c.URGENT_HOURS} 小时（紧急）" if x.urgent else None}
-                               for x in c.categories.values()]}
+                                "department": x.department, "limit": f"{c.URGENT_HOURS} 小时（紧急）" if x.urgent else None}
+                               for x in c.categories.values()],
+                "departments": [{"code": d.code, "name": d.name} for d in c.departments.values()]}
 
     def knowledge(self, q: str, category: str | None) -> list[dict[str, Any]]:
         return [{"id": a.id, "question": a.question, "answer": a.answer, "matter": a.matter, "score": s}

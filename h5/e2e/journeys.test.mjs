@@ -96,14 +96,14 @@ async function signUp(page, person) {
   await page.locator(t('person-code')).waitFor()
 }
 
-async function staffLogin(page, s) {
+async function staffLogin(page, s, ready = 'queue') {
   await page.goto('/staff')
   await page.waitForURL(/\/staff\/login/)
   await page.fill(input('staff-username'), s.username)
   await page.fill(input('staff-password'), s.password)
   await page.fill(input('staff-totp'), totp(s.totp_secret))
   await page.click(t('staff-login'))
-  await page.locator(t('queue')).waitFor()
+  await page.locator(`${t(ready)}, ${t('empty-state')}`).first().waitFor()
 }
 
 let residentPage
@@ -479,4 +479,71 @@ test('journey 4: a legal representative binds the enterprise and authorises an a
   await agent.goto('/portal')
   await agent.locator(t(`enterprise-${world.enterprise.uscc}`)).click()
   await agent.getByRole('tab', { name: '经办人授权' }).waitFor()
+})
+
+test('journey 6: a broken street light reported with a photo, dispatched, redone once, then closed to satisfaction', async () => {
+  const page = await phone()
+  await signUp(page, world.reporter)
+  await page.goto('/tickets')
+  await page.locator(t('empty-state')).waitFor() // nothing yet: says what to do
+  await page.click(t('empty-action'))
+  await page.waitForURL(/\/tickets\/new/)
+  await page.click(t('kind-help'))
+  await page.click(t('ticket-submit')) // nothing chosen: told before anything is sent
+  await page.getByText('请选择分类').waitFor()
+  await page.click(t('ticket-category'))
+  await page.locator('.van-picker-column__item', { hasText: '路灯不亮或损坏' }).click()
+  await page.locator('.van-picker__confirm').click()
+  await page.fill(input('ticket-title'), '体育西路路灯不亮')
+  await page.fill(input('ticket-content'), '体育西路 101 号门前两盏路灯连续三晚不亮，夜间行人不便。')
+  await page.fill(input('ticket-address'), '广州市天河区体育西路 101 号')
+  await page.setInputFiles(t('ticket-upload'), PNG)
+  await page.getByText('照片.png').waitFor()
+  await shot(page, '19-ticket-new')
+  await page.click(t('ticket-submit'))
+  const created = page.locator(t('ticket-created'))
+  await created.waitFor()
+  const number = (await created.innerText()).match(/12345-\d{8}-\d{6}/)[0]
+
+  // the 12345 centre accepts and dispatches it to city management
+  const centre = await desktop()
+  await staffLogin(centre, world.staff['rx.paidan'], 'ticket-queue')
+  await centre.click(t(`tq-${number}`))
+  await centre.locator(t('desk-ticket')).waitFor()
+  await centre.click(t('desk-accept'))
+  await centre.locator(t('desk-state'), { hasText: '已受理' }).waitFor()
+  await centre.click(t('desk-dispatch'))
+  await centre.locator(t('desk-state'), { hasText: '已派单' }).waitFor()
+  await shot(centre, '20-ticket-dispatched')
+
+  // the department signs and answers
+  const dept = await desktop()
+  await staffLogin(dept, world.staff['cg.chuli'], 'queue')
+  await dept.goto('/staff/tickets')
+  await dept.click(t(`tq-${number}`))
+  await dept.locator(t('desk-reporter')).waitFor()
+  await dept.click(t('desk-sign'))
+  await dept.locator(t('desk-state'), { hasText: '办理中' }).waitFor()
+  await dept.fill(input('desk-comment'), '已更换一盏路灯的灯泡')
+  await dept.click(t('desk-answer'))
+  await dept.locator(t('desk-state'), { hasText: '已答复' }).waitFor()
+
+  // the resident is not satisfied: redone once, then satisfied
+  await page.goto('/tickets')
+  await page.click(t(`ticket-${number}`))
+  await page.locator(t('ticket-answer')).waitFor()
+  await shot(page, '21-ticket-answered')
+  await page.click(t('callback-unsatisfied'))
+  await page.locator(t('ticket-state'), { hasText: '办理中' }).waitFor()
+  await dept.reload()
+  await dept.fill(input('desk-comment'), '两盏路灯均已修复，夜间复查正常')
+  await dept.click(t('desk-answer'))
+  await dept.locator(t('desk-state'), { hasText: '已答复' }).waitFor()
+  await page.reload()
+  await page.click(t('callback-satisfied'))
+  await page.locator(t('ticket-state'), { hasText: '已办结' }).waitFor()
+  const steps = await page.locator('.van-step').allInnerTexts()
+  assert.ok(steps.some((s) => s.includes('不满意，重办')) && steps.some((s) => s.includes('已办结')))
+  await shot(page, '22-ticket-closed')
+  await Promise.all([page.context().close(), centre.context().close(), dept.context().close()])
 })

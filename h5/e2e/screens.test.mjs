@@ -108,11 +108,14 @@ const SCREENS = [
   ['我的', '/mine', t('me')],
   ['实名认证', '/realname', t('verify')],
   ['注销账号', '/mine/close', `${t('close-account')}, ${t('obligations')}`],
+  ['我的诉求', '/tickets', `${t('empty-state')}, ${t('new-ticket')}`],
+  ['我要反映', '/tickets/new', t('ticket-submit')],
   ['页面不存在', '/no-such-page', '.van-empty'],
   ['企业服务', '/portal', 'main'],
   ['自助终端', '/kiosk', t('device-id')],
   ['审批工作台', '/staff', `${t('queue')}, ${t('empty-state')}`],
   ['统计', '/staff/stats', 'main'],
+  ['诉求工作台', '/staff/tickets', `${t('ticket-queue')}, ${t('empty-state')}`],
 ]
 
 for (const elder of [false, true]) {

@@ -61,18 +61,19 @@ function createClient(ns, refreshPath, store = window.sessionStorage) {
     return refreshing
   }
 
-  async function request(path, { method = 'GET', body, raw, contentType, idempotencyKey, retry = true } = {}) {
+  // anonymous: sent without the login (an anonymous 举报)
+  async function request(path, { method = 'GET', body, raw, contentType, idempotencyKey, retry = true, anonymous = false } = {}) {
     const headers = { Accept: 'application/json' }
     if (raw !== undefined) headers['Content-Type'] = contentType || 'application/octet-stream'
     else if (body !== undefined) headers['Content-Type'] = 'application/json'
-    if (session.access) headers.Authorization = `Bearer ${session.access}`
+    if (session.access && !anonymous) headers.Authorization = `Bearer ${session.access}`
     if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
     let resp
     try {
       resp = await fetch(path, { method, headers, body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body) })
     } catch (e) {
       // network failure: the same Idempotency-Key makes a retry safe
-      if (idempotencyKey && retry) return request(path, { method, body, raw, contentType, idempotencyKey, retry: false })
+      if (idempotencyKey && retry) return request(path, { method, body, raw, contentType, idempotencyKey, retry: false, anonymous })
       throw new ApiError({ title: '网络异常', detail: '网络连接失败，请检查网络后重试', code: 'network' }, 0)
     }
     if (resp.status === 401 && retry && session.refresh) {
@@ -95,7 +96,7 @@ function createClient(ns, refreshPath, store = window.sessionStorage) {
     const open = () => {
       if (closed || !session.access) return
       source = new EventSource(`/api/v1/events?access_token=${encodeURIComponent(session.access)}`)
-      for (const type of ['code.scanned', 'consent.requested', 'consent.decided', 'application.progress']) {
+      for (const type of ['code.scanned', 'consent.requested', 'consent.decided', 'application.progress', 'ticket.progress']) {
         source.addEventListener(type, (e) => onEvent(JSON.parse(e.data)))
       }
       source.onerror = async () => {

@@ -28,6 +28,12 @@ const routes = [
   r('/staff', () => import('./views/staff/Queue.vue'), { staff: true }),
   r('/staff/applications/:id', () => import('./views/staff/StaffApplication.vue'), { staff: true }),
   r('/staff/stats', () => import('./views/staff/Stats.vue'), { staff: true }),
+  r('/staff/tickets', () => import('./views/staff/TicketQueue.vue'), { staff: true }),
+  r('/staff/tickets/stats', () => import('./views/staff/TicketStats.vue'), { staff: true }),
+  r('/staff/tickets/:id', () => import('./views/staff/TicketDesk.vue'), { staff: true }),
+  r('/tickets', () => import('./views/tickets/Tickets.vue'), { auth: true }),
+  r('/tickets/new', () => import('./views/tickets/NewTicket.vue')),
+  r('/tickets/:id', () => import('./views/tickets/TicketDetail.vue'), { auth: true }),
   // the link in a 亮证 QR code: a phone camera opens it, the page asks the same address for JSON
   r('/api/v1/verify/shares/:token', () => import('./views/Verify.vue')),
   r('/:rest(.*)*', () => import('./views/NotFound.vue')),

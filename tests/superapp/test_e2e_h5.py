@@ -82,13 +82,17 @@ async def world(app) -> dict:
 
     device = app.ctx.demo.devices[0]
     staff = {s.username: {"username": s.username, "password": s.password, "totp_secret": s.totp_secret}
-             for s in app.ctx.demo.staff if s.username in ("rsj.shenhe", "wjw.shenhe", "gjj.shenhe")}
+             for s in app.ctx.demo.staff if s.username in ("rsj.shenhe", "wjw.shenhe", "gjj.shenhe", "rx.paidan",
+                                                           "cg.chuli")}
+    # journey 6 (12345): a resident who reports a broken street light
+    reporter = await new_resident(app.ctx, name="路灯报修人")
     person = lambda r: {"name": r.name, "id_number": r.id_number, "phone": r.phone}  # noqa: E731
     return {"base_url": app.runner.url, "chromium": CHROMIUM, "screenshots": os.environ.get("SUPERAPP_SCREENSHOTS", ""),
             "resident": person(resident), "rep": person(rep), "agent": person(agent),
             "enterprise": {"uscc": ent.uscc, "name": ent.name},
             "device": {"id": device.device_id, "name": device.name, "private_key_pem": device.private_key_pem},
-            "staff": staff, "viewer": {**person(viewer), "certificate_id": viewer_card["id"]}}
+            "staff": staff, "viewer": {**person(viewer), "certificate_id": viewer_card["id"]},
+            "reporter": person(reporter)}
 
 
 @pytest.fixture

@@ -87,10 +87,8 @@ class TicketDesk:
         return out
 
     async def view(self, principal: Principal, t: dict[str, Any], reveal: bool = False) -> dict[str, Any]:
-        v = self.lifecycle.view(t)
-        lead = self.catalog.department(t.get("lead_department") or "")
-        return {**v, "reporter": await self._reporter(principal, t, reveal), "submitter_kind": t["submitter"]["kind"],
-                "partner": t["submitter"].get("partner_name"), "lead_department_name": lead.name if lead else None}
+        return {**self.lifecycle.view(t), "reporter": await self._reporter(principal, t, reveal),
+                "submitter_kind": t["submitter"]["kind"], "partner": t["submitter"].get("partner_name")}
 
     async def get(self, principal: Principal, ticket_id: str, reveal: bool) -> dict[str, Any]:
         require_role(principal, *CENTRE, *DEPARTMENT)
