@@ -1,7 +1,8 @@
 """Building the product: storage clients first, then every service once, each given what it
 needs in its constructor (nothing is wired afterwards). Where two domains need each other,
 a port breaks the cycle: consent receives the wallet's certificate delivery as a function,
-the codes service receives consent's purposes lookup."""
+the codes service receives consent's purposes lookup, the ratings service tells the tickets'
+lifecycle when a rectification closes."""
 from __future__ import annotations
 
 import asyncio
@@ -300,12 +301,13 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     results = ResultIssuer(await hosted_clients(hosted_issuer_keys(s, demo), issuing), issuing)
     applying = ApplyingService(matters_catalog, applications, lifecycle, sources, results, idempotency, audit,
                                s.path(s.matters.upload_dir))
-    ratings = RatingService(RatingStore(db), applications, applying, lifecycle, codes, audit)
     ticket_store = TicketStore(db)
     ticket_catalog = load_ticket_catalog(s.path(s.tickets.catalog_file), s.path(s.tickets.knowledge_file))
     ticket_lifecycle = TicketLifecycle(ticket_store, ticket_catalog, audit, notifications)
-    tickets = TicketService(ticket_store, ticket_catalog, ticket_lifecycle, directory, applying, codes, idempotency,
-                            limits, pii)
+    ratings = RatingService(RatingStore(db), applications, applying, lifecycle, codes, audit,
+                            on_rectified=ticket_lifecycle.rectified)
+    tickets = TicketService(ticket_store, ticket_catalog, ticket_lifecycle, directory, applying, ratings, codes,
+                            idempotency, limits, pii)
     closure = AccountClosure(persons, enterprise_store, sessions, codes, sms_codes, wechat, audit, pii,
                              obligations=[applying.open_obligations], erasers=[applying.forget_applicant],
                              resend_interval=s.sms.resend_interval_seconds)

@@ -137,7 +137,8 @@ class Runner:
                           PeriodicJob("idempotency-key-prune", 3600, ctx.idempotency.prune),
                           PeriodicJob("ticket-outbox-sweep", 10, ctx.ticket_lifecycle.flush_outbox),
                           PeriodicJob("ticket-supervision", s.tickets.supervise_every_seconds,
-                                      ctx.ticket_desk.supervise)]
+                                      ctx.ticket_desk.supervise),
+                          PeriodicJob("ticket-rectification-catch-up", 300, ctx.tickets.catch_up_rectifications)]
             ctx.notifications.start()
             for job in self._jobs:
                 job.start()

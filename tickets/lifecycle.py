@@ -9,6 +9,9 @@ worker's sweep if a request stopped in between.
         │ reject→ rejected    ▲            │ return→ returned ─dispatch┘  │ extension (asked,      │ 不满意 once:
         │ merge→ merged       └────────────┘                             │ approved or not)       └→ handling (重办)
         └ resolve (知识库已解决)→ archived
+
+A 投诉 resting on a 差评 is closed (→ archived, from any open state) when the department's
+rectification of that rating is closed: ``rectified``, the port the ratings service calls.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from matters.ratings.models import Rectified
 from notifications.service import Notifications
 from server.audit import Actor, AuditTrail, Entry
 from server.calendar import CHINA, add_working_days, add_working_hours, end_of_working_day
@@ -31,8 +35,10 @@ STATE_NAMES = {"submitted": "待受理", "accepted": "已受理", "rejected": "�
                "archived": "已办结"}
 EVENT_NAMES = {"supervised": "督办", "escalated": "升级督办", "sign_overdue": "签收超时", "extension_asked": "申请延期",
                "extension_approved": "延期已批准", "extension_refused": "延期未批准", "reopened": "不满意，重办",
-               "resolved": "知识库直接答复", "reporter_viewed": "查看诉求人信息"}
+               "resolved": "知识库直接答复", "reporter_viewed": "查看诉求人信息",
+               "rectified": "差评整改办结"}
 FINISHED = ("rejected", "merged", "archived")
+OPEN = ("submitted", "accepted", "dispatched", "returned", "handling", "answered")
 DEPARTMENT = ("intake", "reviewer", "supervisor", "handler")  # staff who work a department's tickets
 CENTRE = ("dispatcher",)
 # action -> (states it may start from, state it leads to)
@@ -51,11 +57,12 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": (("answered",), "handling"),
     "archive": (("answered",), "archived"),
     "supervise": (("dispatched", "handling"), ""),  # same state: a note on the timeline
+    "rectified": (OPEN, "archived"),
 }
 # who hears of a new timeline entry: the submitter, and (SMS to its duty phone) the department
-TELL_SUBMITTER = {"accepted", "rejected", "merged", "answered", "archived", "reopened", "resolved"}
+TELL_SUBMITTER = {"accepted", "rejected", "merged", "answered", "archived", "reopened", "resolved", "rectified"}
 TELL_DEPARTMENT = {"dispatched", "supervised", "escalated", "sign_overdue", "reopened", "extension_approved",
-                   "extension_refused"}
+                   "extension_refused", "rectified"}
 
 
 def ms(dt: datetime) -> int:
@@ -135,6 +142,25 @@ class TicketLifecycle:
                            code="illegal_transition", extra={"state": current["state"]})
         await self.flush(updated)
         return updated
+
+    async def rectified(self, r: Rectified) -> int:
+        """The rectification a complaint rests on was closed: the complaint closes with its answer
+        (only tickets filed before the closing; one filed later is about the rectification itself)."""
+        n = 0
+        for t in await self.store.open_on_rectifications([r.rectification_id], list(OPEN)):
+            for _ in range(3):
+                if t is None or t["state"] not in OPEN or t["created_at"] > r.closed_at:
+                    break
+                try:
+                    await self.transition(t, "rectified", t["version"], Actor("staff", r.closed_by),
+                                          f"部门已完成差评整改：{r.answer}"[:500],
+                                          {"answer": r.answer, "answered_at": r.closed_at, "on_time": r.closed_at
+                                           <= (t.get("due_at") or r.closed_at)}, {"event": "rectified"})
+                    n += 1
+                    break
+                except Conflict:
+                    t = await self.store.get(t["_id"])  # changed meanwhile: look again
+        return n
 
     # -- the outbox ----------------------------------------------------------------------------
 

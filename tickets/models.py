@@ -26,7 +26,8 @@ class Location(Input):
 
 class Related(Input):
     application_id: str | None = Field(None, pattern=r"^a[0-9a-f]{24}$")
-    rating_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    rating_id: str | None = Field(None, pattern=r"^a[0-9a-f]{24}$",
+                                  description="对哪份申请的差评投诉（好差评 1-2 分）；部门整改办结后本诉求随之办结")
 
 
 class TicketIn(Input):

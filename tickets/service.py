@@ -12,6 +12,7 @@ from typing import Any
 from identity.codes.service import CodeService, ScanActor
 from identity.facade import Directory
 from matters.applying.service import ApplyingService
+from matters.ratings.service import RatingService
 from server.audit import Actor
 from server.clock import now_ms
 from server.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, RateLimited,
@@ -21,7 +22,7 @@ from server.pii import PiiCipher
 from server.principal import Caller, Principal, enterprise_chain, person_chain, require_level
 from server.storage.limits import Limits
 from tickets.catalog import TicketCatalog
-from tickets.lifecycle import STATE_NAMES, TicketLifecycle
+from tickets.lifecycle import FINISHED, OPEN, STATE_NAMES, TicketLifecycle
 from tickets.storage import TicketStore
 
 MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][^>]*>")
@@ -30,13 +31,14 @@ HOURLY, DAILY, ANON_HOURLY, LOOKUP_MISSES = 10, 30, 5, 10
 
 class TicketService:
     def __init__(self, store: TicketStore, catalog: TicketCatalog, lifecycle: TicketLifecycle,
-                 directory: Directory, applying: ApplyingService, codes: CodeService, idempotency: Idempotency,
-                 limits: Limits, pii: PiiCipher):
+                 directory: Directory, applying: ApplyingService, ratings: RatingService, codes: CodeService,
+                 idempotency: Idempotency, limits: Limits, pii: PiiCipher):
         self.store = store
         self.catalog = catalog
         self.lifecycle = lifecycle
         self.directory = directory
         self.applying = applying
+        self.ratings = ratings
         self.codes = codes
         self.idempotency = idempotency
         self.limits = limits
@@ -116,6 +118,8 @@ class TicketService:
             related = body.get("related") or {}
             if related.get("application_id"):
                 await self.applying.get_mine(principal, related["application_id"])
+            if related.get("rating_id"):
+                body = {**body, "related": await self._on_rating(principal, body)}
 
         async def work(reserved: str, rerun: bool) -> dict[str, Any]:
             existing = await self.store.get("t" + reserved)
@@ -124,6 +128,28 @@ class TicketService:
             return await self._create("t" + reserved, body, submitter, key)
 
         return await self.idempotency.run(f"ticket:{key}", idem_key, body, work)
+
+    async def _on_rating(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+        """A 投诉 about a 差评 of the caller's own: it names the application and the rectification,
+        which closes it; one open complaint per rating."""
+        if body["kind"] != "complaint":
+            raise InvalidInput("对差评的诉求请选择“投诉”", code="ticket_invalid",
+                               errors=[FieldError("kind", "对差评的诉求请选择“投诉”")])
+        bad = await self.ratings.bad_rating(principal, body["related"]["rating_id"])
+        for t in await self.store.on_rating(bad.rating_id):
+            if t["state"] not in FINISHED:
+                raise Conflict(f"这条差评已转为投诉（{t['number']}），正在办理中", code="rating_already_raised",
+                               extra={"ticket_id": t["_id"], "number": t["number"]})
+        return {"rating_id": bad.rating_id, "application_id": bad.application_id,
+                "application_number": bad.application_number, "rectification_id": bad.rectification_id}
+
+    async def catch_up_rectifications(self) -> int:
+        """Close complaints whose rectification closed while the port's call failed (the worker's round)."""
+        open_ = await self.store.open_on_rectifications(None, list(OPEN))
+        n = 0
+        for r in await self.ratings.closed_rectifications(sorted({t["related"]["rectification_id"] for t in open_})):
+            n += await self.lifecycle.rectified(r)
+        return n
 
     async def _create(self, ticket_id: str, body: dict[str, Any], submitter: dict[str, Any], key: str) -> dict[str, Any]:
         now = now_ms()

@@ -16,6 +16,8 @@ TICKETS = CollectionSpec("tickets", (
     IndexModel([("lead_department", ASCENDING), ("state", ASCENDING)]),
     IndexModel([("outbox_pending", ASCENDING)]),
     IndexModel([("created_at", DESCENDING)]),
+    IndexModel([("related.rectification_id", ASCENDING)], sparse=True),
+    IndexModel([("related.rating_id", ASCENDING)], sparse=True),
 ))
 COUNTERS = CollectionSpec("ticket_counters")
 PARTNERS = CollectionSpec("open311_partners", (IndexModel([("key_hash", ASCENDING)], unique=True),))
@@ -50,6 +52,16 @@ class TicketStore:
         if department is not None:
             query["$or"] = [{"lead_department": department}, {"co_departments": department}]
         return await self._tickets.find(query).sort("created_at", ASCENDING).limit(limit).to_list()
+
+    async def open_on_rectifications(self, rect_ids: list[str] | None, open_states: list[str],
+                                     limit: int = 500) -> list[dict[str, Any]]:
+        """Open tickets resting on a rectification (on the given ones, or on any)."""
+        cond: dict[str, Any] = {"$in": rect_ids} if rect_ids is not None else {"$type": "string"}
+        return await self._tickets.find({"related.rectification_id": cond, "state": {"$in": open_states}}
+                                        ).limit(limit).to_list()
+
+    async def on_rating(self, rating_id: str) -> list[dict[str, Any]]:
+        return await self._tickets.find({"related.rating_id": rating_id}).to_list()
 
     async def since(self, created_after: int, limit: int = 20_000) -> list[dict[str, Any]]:
         return await self._tickets.find({"created_at": {"$gte": created_after}}).limit(limit).to_list()

@@ -333,6 +333,15 @@ test('journey 3: prefilled 免证办 application, 秒批 lands a certificate; an
   await page.locator(t('rated')).waitFor()
   await shot(page, '14-application-rated')
   assert.equal(page.url(), appUrl)
+  await page.reload() // the rating is remembered, not asked again
+  await page.locator(t('rated')).waitFor()
+  // still unhappy: the 差评 goes to 12345 as a 投诉, closed when the rectification is
+  await page.click(t('rating-to-ticket'))
+  await page.locator(t('ticket-from-rating')).waitFor()
+  await page.fill(input('ticket-title'), '社保卡申领补正反复')
+  await page.fill(input('ticket-content'), '补正来回两次，照片要求没有一次说清楚，希望改进办事指南。')
+  await page.click(t('ticket-submit'))
+  const complaint = (await page.locator(t('ticket-created')).innerText()).match(/12345-\d{8}-\d{6}/)[0]
 
   await clerk.click('.van-nav-bar__left')
   await clerk.click(t('go-stats'))
@@ -347,6 +356,10 @@ test('journey 3: prefilled 免证办 application, 秒批 lands a certificate; an
   await rect.getByText('已办结').waitFor()
   await shot(clerk, '14b-staff-rectification')
   await clerk.context().close()
+  await page.goto('/tickets')
+  await page.click(t(`ticket-${complaint}`))
+  await page.locator(t('ticket-state'), { hasText: '已办结' }).waitFor()
+  await page.getByText('照片规格已写入办事指南首页').first().waitFor()
 })
 
 test('kiosk applies for the holder with the consented certificate, and collects the rating once it is done', async () => {

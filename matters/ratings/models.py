@@ -1,6 +1,7 @@
 """Request and response models of 好差评 and rectifications."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -10,6 +11,29 @@ from server.models import Input as _In
 Indicator = Literal["整体满意度", "办事效率", "办事指南精确度", "办事便捷度", "平台操作性"]
 Score = Annotated[int, Field(ge=1, le=5)]
 
+
+@dataclass(frozen=True)
+class BadRating:
+    """A person's 差评 as another domain may see it (a 12345 complaint rests on it)."""
+    rating_id: str
+    application_id: str
+    application_number: str
+    matter_name: str
+    department: str
+    score: int
+    comment: str
+    rectification_id: str | None
+
+
+@dataclass(frozen=True)
+class Rectified:
+    """A rectification the department's supervisor closed."""
+    rectification_id: str
+    rating_id: str
+    department: str
+    answer: str
+    closed_by: str
+    closed_at: int
 
 
 class RatingIn(_In):

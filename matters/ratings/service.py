@@ -1,16 +1,25 @@
 """好差评 (国办发〔2019〕51号; GB/T 39734/39735-2020): the applicant rates a completed
 matter 1-5 (非常不满意 … 非常满意) with optional tags and comment, once per application
 (changes allowed within 7 days). A rating of 2 or lower opens a rectification (整改) for
-the department, due in 5 working days, which staff answer and a supervisor closes."""
+the department, due in 5 working days, which staff answer and a supervisor closes.
+
+A person unhappy with a matter can also take a bad rating to 12345 as a 投诉
+(``bad_rating`` is what the ticket rests on); when the department's rectification closes,
+``on_rectified`` (a port the composition root gives, the tickets' lifecycle) closes the
+ticket with the rectification's answer, and ``closed_rectifications`` lets that side catch
+up with one it missed."""
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
 from identity.codes.service import CodeService, ScanActor
 from matters.applying.service import ApplyingService
 from matters.lifecycle import Lifecycle, china_today
+from matters.ratings.models import BadRating, Rectified
 from matters.ratings.storage import RatingStore
 from matters.storage import ApplicationStore
 from server.audit import Actor, AuditTrail
@@ -22,12 +31,16 @@ from server.principal import Caller, Principal, holder_chain, require_role
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 CHANGE_WINDOW_MS = 7 * DAY_MS
 RECTIFY_WORKING_DAYS = 5
+BAD = 2  # a score at or below this is a 差评
+log = logging.getLogger("superapp.ratings")
 
 
 class RatingService:
     def __init__(self, store: RatingStore, applications: ApplicationStore, applying: ApplyingService,
-                 lifecycle: Lifecycle, codes: CodeService, audit: AuditTrail):
+                 lifecycle: Lifecycle, codes: CodeService, audit: AuditTrail,
+                 on_rectified: Callable[[Rectified], Awaitable[None]] | None = None):
         self.store = store
+        self.on_rectified = on_rectified
         self.applications = applications
         self.applying = applying
         self.lifecycle = lifecycle
@@ -59,6 +72,13 @@ class RatingService:
         await self._record(app, person_id, "rating.created", caller, score=score)
         return doc
 
+    async def mine(self, principal: Principal, app_id: str) -> dict[str, Any]:
+        app = await self.applying.get_mine(principal, app_id)
+        doc = await self.store.get(app["id"])
+        if doc is None:
+            raise NotFound("该申请还没有评价", code="rating_not_found")
+        return doc
+
     async def change(self, principal: Principal, app_id: str, score: int, tags: list[str], comment: str,
                      indicators: dict[str, int], caller: Caller) -> dict[str, Any]:
         app = await self._completed_app(principal, app_id)
@@ -76,7 +96,7 @@ class RatingService:
         return new
 
     async def _maybe_rectify(self, rating: dict[str, Any]) -> dict[str, Any]:
-        if rating["score"] > 2 or rating.get("rectification_id"):
+        if rating["score"] > BAD or rating.get("rectification_id"):
             return rating
         today = china_today()
         rect = {"_id": "r" + secrets.token_hex(12), "rating_id": rating["_id"],
@@ -139,7 +159,31 @@ class RatingService:
         if updated is None:
             raise Conflict(f"整改当前状态为“{rect['state']}”，须先答复才能关闭", code="illegal_transition",
                            extra={"state": rect["state"]})
+        if self.on_rectified is not None:
+            try:
+                await self.on_rectified(self._rectified(updated))
+            except Exception:  # noqa: BLE001 - the rectification stands; the other side catches up
+                log.warning("rectification %s closed, its ticket left for the sweep", rect_id, exc_info=True)
         return updated
+
+    @staticmethod
+    def _rectified(r: dict[str, Any]) -> Rectified:
+        return Rectified(rectification_id=r["_id"], rating_id=r["rating_id"], department=r["department"],
+                         answer=r.get("answer") or "", closed_by=r.get("closed_by") or "", closed_at=r.get("closed_at") or 0)
+
+    async def closed_rectifications(self, ids: list[str]) -> list[Rectified]:
+        return [self._rectified(r) for r in await self.store.rectifications_in(ids) if r["state"] == "closed"]
+
+    async def bad_rating(self, principal: Principal, app_id: str) -> BadRating:
+        """The caller's own 差评 that a 12345 complaint may rest on."""
+        rating = await self.mine(principal, app_id)
+        if rating["score"] > BAD:
+            raise Conflict("只有“不满意”或“非常不满意”的评价可以转为投诉", code="rating_not_bad",
+                           extra={"score": rating["score"]})
+        return BadRating(rating_id=rating["_id"], application_id=rating["_id"],
+                         application_number=rating["application_number"], matter_name=rating["matter_name"],
+                         department=rating["department"], score=rating["score"],
+                         comment=rating["comment"], rectification_id=rating.get("rectification_id"))
 
     async def _dept_rect(self, principal: Principal, rect_id: str) -> dict[str, Any]:
         rect = await self.store.rectification(rect_id)
@@ -157,7 +201,7 @@ class RatingService:
             s["count"] += 1
             s["sum"] += r["score"]
             s["distribution"][str(r["score"])] += 1
-            s["bad"] += r["score"] <= 2
+            s["bad"] += r["score"] <= BAD
         matters = []
         for s in by.values():
             total = s.pop("sum")

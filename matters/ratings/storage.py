@@ -47,6 +47,9 @@ class RatingStore:
     async def rectification(self, rect_id: str) -> dict[str, Any] | None:
         return await self._rects.find_one({"_id": rect_id})
 
+    async def rectifications_in(self, ids: list[str]) -> list[dict[str, Any]]:
+        return await self._rects.find({"_id": {"$in": ids}}).to_list() if ids else []
+
     async def rectifications(self, department: str, state: str | None) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"department": department}
         if state:

@@ -39,6 +39,11 @@ class _Base(BaseHandler):
 
 
 class RatingHandler(_Base):
+    @operation("本人对这份申请的评价（未评价为 404）", tags=TAGS, auth=PERSON_CHANNELS, response=RatingOut,
+               errors=(404,))
+    async def get(self, principal: Principal, app_id: str) -> RatingOut:
+        return rating_out(await self.ratings.mine(principal, app_id))
+
     @operation("评价已办结的申请（好差评，每件一次）", tags=TAGS, auth=PERSON_CHANNELS, body=RatingIn,
                response=RatingOut, status=201, errors=(404, 409))
     async def post(self, principal: Principal, app_id: str, body: RatingIn) -> RatingOut:
