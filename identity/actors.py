@@ -9,6 +9,7 @@ from typing import Any
 from identity.accounts.storage import PersonStore
 from identity.devices.storage import DeviceStore
 from identity.staff.storage import StaffStore
+from server.audit import ActionNames
 from server.masking import mask_name, mask_phone
 from server.pii import PiiCipher
 
@@ -16,8 +17,10 @@ STAFF_PREFIX = "staff:"
 
 
 class ActorNames:
-    def __init__(self, persons: PersonStore, staff: StaffStore, devices: DeviceStore, pii: PiiCipher):
+    def __init__(self, persons: PersonStore, staff: StaffStore, devices: DeviceStore, pii: PiiCipher,
+                 actions: ActionNames):
         self._persons = persons
+        self._actions = actions
         self._staff = staff
         self._devices = devices
         self._pii = pii
@@ -41,7 +44,7 @@ class ActorNames:
         return doc["name"] if doc else "自助终端"
 
     async def label(self, entries: list[dict[str, Any]], reader: str) -> list[dict[str, Any]]:
-        """The entries with ``actor.name`` filled in; ``reader`` is the person reading them."""
+        """The entries with ``actor.name`` and ``action_name`` filled in; ``reader`` is the person reading them."""
         lookups = {"person": self._person, "staff": self._clerk, "device": self._device}
         names: dict[tuple[str, str], str] = {}
         for e in entries:
@@ -54,5 +57,6 @@ class ActorNames:
         for e in entries:
             a = e.get("actor") or {}
             name = names.get((a.get("type", ""), a.get("id", "")))
-            out.append({**e, "actor": {**a, "name": name}} if name else e)
+            labelled = {**e, "action_name": self._actions.name(e.get("action", ""))}
+            out.append({**labelled, "actor": {**a, "name": name}} if name else labelled)
         return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +79,25 @@ class Entry:
             e["event"] = self.event
         e["hash"] = entry_hash(e)
         return e
+
+
+class ActionNames:
+    """What an audit action means, in words the person reading their trail understands. Each
+    domain publishes its own table (``<domain>/audit_names.py``); the composition root gathers
+    them, so the H5 and the mini-program show the server's words and keep no table of their own."""
+
+    UNKNOWN = "其他操作"
+
+    def __init__(self, *tables: Mapping[str, str]):
+        self._names: dict[str, str] = {}
+        for table in tables:
+            self._names.update(table)
+
+    def name(self, action: str) -> str:
+        return self._names.get(action, self.UNKNOWN)
+
+    def known(self, action: str) -> bool:
+        return action in self._names
 
 
 class AuditTrail:

@@ -22,7 +22,11 @@ from card_wallet.holding.storage import HoldingStore
 from card_wallet.issuing.service import IssuingService
 from card_wallet.issuing.storage import CertificateStore
 from identity.accounts.service import AccountService
+from card_wallet.audit_names import AUDIT_ACTIONS as wallet_actions
 from identity.actors import ActorNames
+from identity.audit_names import AUDIT_ACTIONS as identity_actions
+from matters.audit_names import AUDIT_ACTIONS as matters_actions
+from tickets.audit_names import AUDIT_ACTIONS as tickets_actions
 from identity.accounts.sms import SmsCodes
 from identity.accounts.storage import PersonStore, RegistryStore, SmsCodeStore
 from identity.agreements.service import Agreements, load_agreements
@@ -76,7 +80,7 @@ from tickets.lifecycle import TicketLifecycle
 from tickets.open311.service import Open311
 from tickets.service import TicketService
 from tickets.storage import TicketStore
-from server.audit import AuditTrail
+from server.audit import ActionNames, AuditTrail
 from server.config import DEMO_CODE_KEY_FILE, DEMO_TOKEN_KEY_FILE, Settings
 from server.events import EventHub
 from server.idempotency import Idempotency
@@ -267,7 +271,8 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     directory = Directory(persons, enterprise_store, pii, s.wechat.appid)
     agreements = Agreements(AcceptanceStore(db), load_agreements(s.path(s.accounts.agreements_dir)))
     staff_store, device_store = StaffStore(db), DeviceStore(db, redis, keys)
-    actor_names = ActorNames(persons, staff_store, device_store, pii)
+    actor_names = ActorNames(persons, staff_store, device_store, pii,
+                             ActionNames(identity_actions, wallet_actions, matters_actions, tickets_actions))
     sms_codes = SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms)
     accounts = AccountService(persons, sessions, sms_codes, wechat, verifier, audit, pii, limits, agreements,
                               actor_names, public_base_url)

@@ -1,29 +1,7 @@
-// What the audit trail's action codes mean, for the resident reading their 账户动态.
-const STATES = {
-  draft: '保存草稿', submitted: '提交申请', accepted: '受理', not_accepted: '不予受理', in_review: '进入审查',
-  supplement_requested: '要求补正', resubmitted: '提交补正', approved: '批准', denied: '不予批准', completed: '办结', withdrawn: '撤回申请',
-}
-const ACTIONS = {
-  login: '登录', logout: '退出登录', 'agreements.accepted': '同意用户协议和隐私政策',
-  'account.created': '开户', 'account.joined': '关联登录方式', 'phone.bound': '绑定手机号', 'wechat.bound': '绑定微信',
-  'realname.verified': '实名认证通过', 'realname.failed': '实名认证未通过', 'face.verified': '人脸核验通过', 'face.failed': '人脸核验未通过',
-  'profile.updated': '修改个人设置', 'pii.revealed': '查看完整证件号码', 'logout.all': '退出全部设备',
-  'codes.revoked_all': '作废全部服务码', 'consent.requested': '收到授权请求', 'consent.decided': '作出授权决定',
-  'consent.approved': '同意授权', 'consent.partially_approved': '部分同意授权', 'consent.rejected': '拒绝授权',
-  'consent.disclosed': '授权信息已提供给对方',
-  'certificate.issued': '发证机关签发证照', 'certificate.updated': '证照更新', 'certificate.suspended': '证照暂停',
-  'certificate.reinstated': '证照恢复', 'certificate.revoked': '证照注销', 'certificate.viewed': '查看证照',
-  'certificate.revealed': '查看证照完整信息', 'certificate.shared': '亮证', 'upload.created': '上传材料',
-  'rating.created': '评价办件', 'rating.changed': '修改评价', 'enterprise.bound': '绑定企业', 'acting.started': '切换为代表企业办事',
-  'agent.invited': '授权经办人', 'agent.accepted': '接受经办人授权', 'agent.declined': '拒绝经办人授权',
-  'agent.changed': '修改经办人授权', 'agent.revoked': '撤销经办人授权',
-}
-
-export function actionName(action) {
-  if (ACTIONS[action]) return ACTIONS[action]
-  const [kind, rest] = String(action).split('.', 2)
-  if (kind === 'application' && STATES[rest]) return `办件：${STATES[rest]}`
-  return action
+// Who did what in an audit trail, for the person reading their 账户动态 or an enterprise's log.
+// What an action means comes from the server (``action_name``: each domain names its own actions).
+export function actionName(entry) {
+  return entry.action_name || '其他操作'
 }
 
 const ACTORS = { person: '本人', device: '自助终端', staff: '工作人员', system: '系统', issuer: '发证机关', anonymous: '匿名核验' }

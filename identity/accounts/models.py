@@ -144,6 +144,7 @@ class ActivityEntry(BaseModel):
     seq: int
     at: datetime
     action: str
+    action_name: str = Field("", description="操作的中文说明（如“实名认证通过”）")
     actor: dict[str, str]
     target: dict[str, str]
     channel: str

@@ -283,6 +283,8 @@ async def test_enterprise_audit_trail_is_visible_to_its_admin_only(idapp):
     assert resp.status == 200 and resp.json()["chain_ok"] is True
     actions = [e["action"] for e in resp.json()["items"]]
     assert actions == ["acting.started", "agent.accepted", "agent.invited", "enterprise.bound"]
+    assert [e["action_name"] for e in resp.json()["items"]] == ["切换为代表企业办事", "接受经办人授权", "授权经办人",
+                                                                "绑定企业"]
     actors = {e["actor"]["id"] for e in resp.json()["items"]}
     assert actors == {admin["person"]["id"], agent["person"]["id"]}
     # who acted, in words: the reader is 本人, the agent a masked name (never in full)

@@ -28,13 +28,16 @@ async def outbox(app, phone: str) -> list[str]:
 
 
 async def wait_sent(app, ticket_id: str, n: int) -> None:
+    """Until every notification of the ticket (at least ``n``) has been sent."""
     import asyncio
 
-    for _ in range(200):
-        if await app.ctx.db.notifications.count_documents({"ticket_id": ticket_id, "status": "sent"}) >= n:
+    for _ in range(400):
+        total = await app.ctx.db.notifications.count_documents({"ticket_id": ticket_id})
+        sent = await app.ctx.db.notifications.count_documents({"ticket_id": ticket_id, "status": "sent"})
+        if sent >= n and sent == total:
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"fewer than {n} notifications of {ticket_id} sent")
+    raise AssertionError(f"notifications of {ticket_id} not all sent")
 
 
 async def test_the_whole_life_of_a_ticket(idapp):

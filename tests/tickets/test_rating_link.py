@@ -49,7 +49,7 @@ async def test_a_bad_rating_becomes_a_complaint_the_rectification_closes(idapp):
     assert after["state"] == "archived" and after["answer"] == "已核实为银行退票，已重新发放并电话告知"
     assert after["timeline"][-1]["name"] == "差评整改办结"
     activity = (await idapp.api.get("/api/v1/me/activity", headers=h)).json()["items"]
-    assert any(e["action"] == "ticket.rectified" for e in activity)
+    assert any(e["action"] == "ticket.rectified" and e["action_name"] == "12345：差评整改办结" for e in activity)
     # closed: the same rating may be raised again (about the rectification itself), and stays open
     again = await file(idapp, person, body)
     assert again.status == 201, again.body
