@@ -52,10 +52,11 @@ const VANT = {
 }
 // the app's own components, registered once (the simulator keeps definitions by tag)
 const usingComponents = {}
-for (const name of ['person-code', 'consent-card', 'application-card', 'privacy-popup']) {
-  usingComponents[name] = simulate.load(path.join(ROOT, 'components', name, 'index'), name, { compiler: SIMULATE })
-}
 for (const [tag, def] of Object.entries(VANT)) usingComponents[tag] = simulate.load({ id: `mock-${tag}`, options: multi, ...def })
+for (const name of ['person-code', 'consent-card', 'application-card', 'privacy-popup', 'load-state']) {
+  usingComponents[name] = simulate.load(path.join(ROOT, 'components', name, 'index'), name,
+    { compiler: SIMULATE, usingComponents: { ...usingComponents } })
+}
 
 // name: a main-package page ('wallet') or a subpackage page ('affairs/apply', 'me/cert');
 // each page is loaded once (the simulator keeps definitions by id) and may be rendered again

@@ -81,6 +81,7 @@ const wx = {
     sockets.push(task)
     return task
   },
+  setClipboardData(o) { calls.push(['setClipboardData', o.data]) },
   navigateTo(o) { calls.push(['navigateTo', o.url]) },
   redirectTo(o) { calls.push(['redirectTo', o.url]) },
   reLaunch(o) { calls.push(['reLaunch', o.url]) },

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import jwt
 
-from tests.support import (bearer, issuer_client, issuer_token, kiosk_token, new_resident, verified_person,
-                           wechat_login)
+from tests.support import (bearer, demo_staff, issuer_client, issuer_token, kiosk_token, new_resident, staff_token,
+                           verified_person, wechat_login)
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIAPP = ROOT / "miniapp"
@@ -66,7 +66,11 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     # a third, for the live-events tests (one of which logs out everywhere)
     live = await verified_person(idapp.api, await new_resident(idapp.ctx, name="冯实时"))
     kiosk = await kiosk_token(idapp.api, idapp.ctx.demo.devices[0])
-    world = {"base_url": idapp.runner.url, "kiosk_token": kiosk,
+    # the 12345 centre and a department, for the hotline pages' tests
+    desk = {name: await staff_token(idapp.api, demo_staff(idapp.ctx, name)) for name in ("rx.paidan", "cg.chuli")}
+    caller = await verified_person(idapp.api, await new_resident(idapp.ctx, name="卫热线"))
+    world = {"base_url": idapp.runner.url, "kiosk_token": kiosk, "desk": desk,
+             "hotline": {"access_token": caller["access_token"], "refresh_token": caller["refresh_token"]},
              "live": {"access_token": live["access_token"], "refresh_token": live["refresh_token"]},
              "verified": {"name": second.name, "access_token": verified["access_token"],
                           "refresh_token": verified["refresh_token"]},
@@ -83,7 +87,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     print(text)
     assert proc.returncode == 0, text[-6000:]
     for name in ("api.test.js", "pages.test.js", "person-code.test.js", "consent-card.test.js",
-                 "application-card.test.js", "events.test.js"):
+                 "application-card.test.js", "events.test.js", "hotline.test.js"):
         assert f"PASS tests/{name}" in text, f"{name} did not pass"
 
 

@@ -71,18 +71,19 @@ function refreshTokens() {
 }
 
 // raw: the answer is bytes (an image), returned as an ArrayBuffer
-async function request(path, { method = 'GET', data, header = {}, idempotencyKey, raw = false, retried = false } = {}) {
+// anonymous: sent without the login (an anonymous 举报 must not carry who sent it)
+async function request(path, { method = 'GET', data, header = {}, idempotencyKey, raw = false, retried = false, anonymous = false } = {}) {
   const headers = { Accept: 'application/json', ...header }
   // JSON unless the caller sends bytes with their own content type (uploads)
   const bytes = Object.prototype.toString.call(data) === '[object ArrayBuffer]'
   if (data !== undefined && !bytes && !headers['content-type']) headers['content-type'] = 'application/json'
-  if (session.access) headers.Authorization = `Bearer ${session.access}`
+  if (session.access && !anonymous) headers.Authorization = `Bearer ${session.access}`
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
   let resp
   try {
     resp = await send({ url: `${config.baseUrl}${path}`, method, data, header: headers, responseType: raw ? 'arraybuffer' : 'text' })
   } catch (err) {
-    if (idempotencyKey && !retried) return request(path, { method, data, header, idempotencyKey, raw, retried: true })
+    if (idempotencyKey && !retried) return request(path, { method, data, header, idempotencyKey, raw, anonymous, retried: true })
     throw new ApiError({ title: '网络异常', detail: '网络连接失败，请检查网络后重试', code: 'network' }, 0)
   }
   let body = resp.data
@@ -102,7 +103,7 @@ const api = {
   patch: (path, data, opts) => request(path, { ...opts, method: 'PATCH', data }),
   del: (path, data, opts) => request(path, { ...opts, method: 'DELETE', data }),
   // create with an Idempotency-Key: pass the same key again to retry the same create
-  create: (path, data, key) => request(path, { method: 'POST', data, idempotencyKey: key }),
+  create: (path, data, key, opts) => request(path, { ...opts, method: 'POST', data, idempotencyKey: key }),
 }
 
 // The versions of the 用户协议 and 隐私政策 the person agreed to on the login page.
@@ -111,9 +112,58 @@ async function agreements() {
   return { docs: r.items, versions: Object.fromEntries(r.items.map((d) => [d.kind, d.version])) }
 }
 
-function showError(err) {
-  const text = err && err.problem ? err.display : '出错了，请稍后重试'
-  wx.showToast({ title: text.slice(0, 40), icon: 'none', duration: 2500 })
+// what a person is told about a failure, in plain Chinese
+function errorText(err) {
+  return err && err.problem ? err.display : '出错了，请稍后重试'
 }
 
-module.exports = { api, request, session, refreshTokens, ApiError, newIdempotencyKey, showError, agreements, config }
+function showError(err) {
+  wx.showToast({ title: errorText(err).slice(0, 40), icon: 'none', duration: 2500 })
+}
+
+// WeChat's subscribe-message request (one tap), asked right before a submission the person
+// will want to hear about; whatever they answer, the submission goes on.
+function askForNotifications() {
+  return new Promise((resolve) => {
+    wx.requestSubscribeMessage({ tmplIds: [config.subscribeTemplateId], complete: resolve })
+  })
+}
+
+// Pick a photo (wx.chooseMedia) or a PDF from a chat (wx.chooseMessageFile) and upload it
+// as the raw body of POST /api/v1/uploads; the server checks the type by content. Null when
+// the person picked nothing.
+const TYPES = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', pdf: 'application/pdf' }
+
+function choose() {
+  return new Promise((resolve) => {
+    wx.showActionSheet({
+      itemList: ['拍照或从相册选择', '从聊天记录选择 PDF'],
+      success: ({ tapIndex }) => {
+        if (tapIndex === 0) {
+          wx.chooseMedia({ count: 1, mediaType: ['image'], sizeType: ['compressed'],
+            success: (r) => resolve(r.tempFiles[0].tempFilePath), fail: () => resolve(null) })
+        } else {
+          wx.chooseMessageFile({ count: 1, type: 'file', extension: ['pdf'],
+            success: (r) => resolve(r.tempFiles[0].path), fail: () => resolve(null) })
+        }
+      },
+      fail: () => resolve(null),
+    })
+  })
+}
+
+async function uploadFile() {
+  const path = await choose()
+  if (!path) return null
+  const ext = path.split('.').pop().toLowerCase()
+  const data = wx.getFileSystemManager().readFileSync(path)
+  const name = `upload.${ext}`
+  return request(`/api/v1/uploads?filename=${encodeURIComponent(name)}`, {
+    method: 'POST', data, header: { 'content-type': TYPES[ext] || 'application/octet-stream' },
+  })
+}
+
+
+module.exports = {
+  api, request, session, refreshTokens, ApiError, newIdempotencyKey, showError, errorText, askForNotifications, uploadFile, agreements, config,
+}

@@ -1,14 +1,14 @@
 // One application: its card (state, deadline or 办结 time, timeline, rating), 补正 with just
 // the materials the clerk listed (each uploaded, then one submission), and withdrawing while
-// it is still open. Progress also arrives live (home page socket) and as subscribe messages.
-const { api, request, showError } = require('../../utils/api')
-const { uploadFile } = require('../utils/upload')
+// it is still open; a 差评 can be taken to 12345 as a 投诉. Progress also arrives live (home
+// page socket) and as subscribe messages.
+const { api, showError, uploadFile } = require('../../utils/api')
 const { fmtTime } = require('../../utils/format')
 
 const OPEN = ['draft', 'submitted', 'in_review', 'supplement_requested', 'resubmitted']
 
 Page({
-  data: { a: null, rated: false, wanted: [], uploads: {}, canWithdraw: false, finishedAt: '', busy: false, elder: false },
+  data: { a: null, rated: false, bad: false, wanted: [], uploads: {}, canWithdraw: false, finishedAt: '', busy: false, elder: false },
   onLoad({ id }) { this.id = id },
   async onShow() {
     this.setData({ elder: getApp().globalData.elder })
@@ -19,6 +19,11 @@ Page({
   onUnload() { clearInterval(this.poll) },
   async load() {
     try { this.show(await api.get(`/api/v1/applications/${this.id}`)) } catch (e) { showError(e) }
+    if (this.data.a && this.data.a.state === 'completed' && !this.data.rated) {
+      // 404: not rated yet, the stars are shown
+      const r = await api.get(`/api/v1/applications/${this.id}/rating`).catch(() => null)
+      if (r) this.setData({ rated: true, bad: r.score <= 2 })
+    }
   },
   show(a) {
     const items = (a.state === 'supplement_requested' && a.supplement && a.supplement.items) || []
@@ -28,16 +33,16 @@ Page({
   async rate(e) {
     try {
       await api.post(`/api/v1/applications/${this.id}/rating`, { score: e.detail.score, tags: [], comment: '' })
-      this.setData({ rated: true })
+      this.setData({ rated: true, bad: e.detail.score <= 2 })
     } catch (err) {
-      if (err.code === 'already_rated') this.setData({ rated: true })
+      if (err.code === 'already_rated') this.load()
       else showError(err)
     }
   },
   async pick(e) {
     const id = e.currentTarget.dataset.id
     try {
-      const up = await uploadFile(request)
+      const up = await uploadFile()
       if (up) this.setData({ [`uploads.${id}`]: up.id })
     } catch (err) { showError(err) }
   },

@@ -4,8 +4,7 @@
 // per filled form: a retry after a lost response returns the same application.
 // With ?bundle=<code>: a 一件事 bundle — one merged form for several matters, one submission,
 // handled in parallel by each department.
-const { api, request, newIdempotencyKey, showError, config } = require('../../utils/api')
-const { uploadFile } = require('../utils/upload')
+const { api, newIdempotencyKey, showError, askForNotifications, uploadFile } = require('../../utils/api')
 
 Page({
   data: { name: '', fields: [], form: {}, materials: [], uploads: {}, errors: {}, busy: false, reduction: '', elder: false },
@@ -55,20 +54,15 @@ Page({
   async upload(e) {
     const id = e.currentTarget.dataset.id
     try {
-      const up = await uploadFile(request)
+      const up = await uploadFile()
       if (up) this.setData({ [`uploads.${id}`]: up.id })
     } catch (err) { showError(err) }
-  },
-  askForNotifications() {
-    return new Promise((resolve) => {
-      wx.requestSubscribeMessage({ tmplIds: [config.subscribeTemplateId], complete: resolve })
-    })
   },
   async submit() {
     const materials = this.data.materials.map((m) => (m.satisfied_by_wallet ? { id: m.id, certificate_id: m.certificate_id }
       : this.data.uploads[m.id] ? { id: m.id, upload_id: this.data.uploads[m.id] } : null)).filter(Boolean)
     this.setData({ busy: true })
-    await this.askForNotifications()
+    await askForNotifications()
     try {
       if (this.bundle) {
         const b = await api.create('/api/v1/bundle-applications', { bundle: this.bundle, form: this.data.form, materials }, this.key)

@@ -1,11 +1,13 @@
-const { api, showError } = require('../../utils/api')
+const { api, errorText } = require('../../utils/api')
 
 Page({
-  data: { q: '', items: [], bundles: [], loaded: false, elder: false },
+  data: { q: '', items: [], bundles: [], loading: true, error: '', elder: false },
   async onShow() { this.setData({ elder: getApp().globalData.elder }); await this.load() },
   search(e) { this.setData({ q: e.detail }); this.load() },
   clear() { this.setData({ q: '' }); this.load() },
+  toHotline() { wx.navigateTo({ url: '/hotline/new/index' }) },
   async load() {
+    this.setData({ loading: !this.data.items.length && !this.data.q, error: '' })
     try {
       const acting = await api.get('/api/v1/enterprises/current').catch(() => null)
       const target = acting ? 'enterprise' : 'person'
@@ -15,7 +17,7 @@ Page({
       const q = this.data.q.trim()
       const bundles = b.items.filter((x) => (x.target || 'person') === target && (!q || `${x.name}${x.description || ''}`.includes(q)))
       const badges = (m) => [m.instant_approval ? '秒批' : '', m.visits === 0 ? '零跑动' : ''].filter(Boolean).join(' · ')
-      this.setData({ items: r.items.map((m) => ({ ...m, badges: badges(m) })), bundles, loaded: true })
-    } catch (e) { showError(e) }
+      this.setData({ items: r.items.map((m) => ({ ...m, badges: badges(m) })), bundles })
+    } catch (e) { this.setData({ error: errorText(e) }) } finally { this.setData({ loading: false }) }
   },
 })
