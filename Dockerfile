@@ -1,5 +1,14 @@
 # Production image of the 政务超级应用 app. No embedded servers: MongoDB and Redis come
 # from MONGODB_URI / REDIS_URL (see docker-compose.yml).
+
+# The H5 front end, built once (the app serves h5/dist).
+FROM node:20-slim AS h5
+WORKDIR /h5
+COPY h5/package.json h5/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY h5/ ./
+RUN npm run build --silent
+
 FROM python:3.11-slim
 
 # A CJK font for certificate images.
@@ -14,10 +23,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml requirements.lock README.md ./
+# Every package of the product: the platform, the domains and the composition root.
 COPY server ./server
 COPY identity ./identity
 COPY card_wallet ./card_wallet
+COPY matters ./matters
+COPY notifications ./notifications
+COPY tickets ./tickets
+COPY halls ./halls
+COPY superapp ./superapp
 COPY config ./config
+COPY --from=h5 /h5/dist ./h5/dist
 # Editable install keeps config/ beside the code (the app resolves it from its own root).
 RUN pip install --no-cache-dir -c requirements.lock -e . \
  && useradd --system --uid 10001 --home-dir /app superapp

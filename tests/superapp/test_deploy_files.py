@@ -51,3 +51,15 @@ def test_nginx_accepts_the_compose_configuration(tmp_path):
     path.write_text(f"pid {tmp_path}/nginx.pid;\n" + conf)
     check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(path)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_the_image_holds_every_package_and_the_built_h5():
+    """A new domain cannot be left out of the production image: every root package of the
+    import contracts is copied, and the H5 is built in its own stage and copied in."""
+    import tomllib
+
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["root_packages"]
+    text = (ROOT / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", text, re.M))
+    assert set(packages) <= copied, f"not in the image: {sorted(set(packages) - copied)}"
+    assert "COPY --from=h5 /h5/dist ./h5/dist" in text and "npm run build" in text
