@@ -32,7 +32,7 @@ from server.providers.wechat import WeChatGateway
 log = logging.getLogger("superapp.notifications")
 CHINA = timezone(timedelta(hours=8))
 PERMANENT_WECHAT_ERRORS = {43101, 47003, 40003}  # refused subscription, bad data, bad openid
-ABOUT = {"application": "申请", "ticket": "诉求"}  # what a message is about, in its words
+ABOUT = {"application": "申请", "ticket": "诉求", "queue": "排号"}  # what a message is about, in its words
 
 
 class Notifications:
@@ -54,8 +54,8 @@ class Notifications:
         """Record notifications to deliver; a key seen before is skipped (never twice).
         Each request: ``_id`` (its key), ``person_id`` (or ``phone``: a department's duty
         phone), ``title``, ``state``, ``state_name``, ``number``, ``comment``, ``at``, ``page``,
-        ``department``, what it is about (``about``: application (default) or ticket) and its id
-        (``application_id`` / ``ticket_id``)."""
+        ``department``, what it is about (``about``: application (default), ticket or queue) and its
+        id (``application_id`` / ``ticket_id`` / ``queue_id``)."""
         now = now_ms()
         return await self.store.add_many([{
             **r, "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": 0, "lease_owner": None,

@@ -47,6 +47,19 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
+def day_kind(day: date) -> str:
+    """``workday`` (including a 调休 make-up weekend day), ``holiday`` (a statutory holiday,
+    weekends inside its period included) or ``weekend`` (an ordinary Saturday or Sunday)."""
+    if is_workday(day):
+        return "workday"
+    if day.year in OVERRIDES:
+        return "holiday" if day in OVERRIDES[day.year][0] else "weekend"
+    try:
+        return "holiday" if chinese_calendar.get_holiday_detail(day)[1] is not None else "weekend"
+    except NotImplementedError:
+        return "weekend" if day.weekday() >= 5 else "workday"
+
+
 def add_working_days(start: date, n: int) -> date:
     """The n-th working day after ``start`` (``start`` itself does not count)."""
     day = start

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from server.config_sections import (  # noqa: F401 - re-exported: the sections are part of this API
     AccountsConfig,
     CodesConfig,
+    HallsConfig,
     MattersConfig,
     NotificationsConfig,
     RegistryConfig,
@@ -216,6 +217,7 @@ class Settings(_Section):
     wallet: WalletConfig = WalletConfig()
     matters: MattersConfig = MattersConfig()
     tickets: TicketsConfig = TicketsConfig()
+    halls: HallsConfig = HallsConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     wechat: WeChatConfig
     sms: SmsConfig = SmsConfig()

@@ -109,6 +109,12 @@ class AccountsConfig(_Section):
     agreements_dir: str = "config/agreements"
 
 
+class HallsConfig(_Section):
+    # Service halls: the map, opening hours, windows, queues and appointment rules.
+    catalog_file: str = "config/catalog/halls.json"
+    no_show_every_seconds: float = Field(300.0, ge=5, le=3600)
+
+
 class TicketsConfig(_Section):
     # 12345: kinds, time limits, categories and departments; the knowledge base.
     catalog_file: str = "config/catalog/tickets.json"

@@ -23,10 +23,18 @@ from card_wallet.issuing.service import IssuingService
 from card_wallet.issuing.storage import CertificateStore
 from identity.accounts.service import AccountService
 from card_wallet.audit_names import AUDIT_ACTIONS as wallet_actions
+from halls.booking.service import BookingService
+from halls.calling.service import CallingService
+from halls.catalog import load_halls
+from halls.live import QueueLive
+from halls.queue.service import QueueService
+from halls.service import HallService
+from halls.storage import HallStore
 from identity.actors import ActorNames
 from identity.audit_names import AUDIT_ACTIONS as identity_actions
 from matters.audit_names import AUDIT_ACTIONS as matters_actions
 from tickets.audit_names import AUDIT_ACTIONS as tickets_actions
+from halls.audit_names import AUDIT_ACTIONS as halls_actions
 from identity.accounts.sms import SmsCodes
 from identity.accounts.storage import PersonStore, RegistryStore, SmsCodeStore
 from identity.agreements.service import Agreements, load_agreements
@@ -173,6 +181,11 @@ class AppContext:
     tickets: TicketService
     ticket_desk: TicketDesk
     open311: Open311
+    # service halls
+    halls: HallService
+    booking: BookingService
+    hall_queue: QueueService
+    calling: CallingService
     demo: "DemoData | None" = None
     started_at: float = field(default_factory=time.time)
 
@@ -272,7 +285,8 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     agreements = Agreements(AcceptanceStore(db), load_agreements(s.path(s.accounts.agreements_dir)))
     staff_store, device_store = StaffStore(db), DeviceStore(db, redis, keys)
     actor_names = ActorNames(persons, staff_store, device_store, pii,
-                             ActionNames(identity_actions, wallet_actions, matters_actions, tickets_actions))
+                             ActionNames(identity_actions, wallet_actions, matters_actions, tickets_actions,
+                                         halls_actions))
     sms_codes = SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms)
     accounts = AccountService(persons, sessions, sms_codes, wechat, verifier, audit, pii, limits, agreements,
                               actor_names, public_base_url)
@@ -313,6 +327,13 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
                             on_rectified=ticket_lifecycle.rectified)
     tickets = TicketService(ticket_store, ticket_catalog, ticket_lifecycle, directory, applying, ratings, codes,
                             idempotency, limits, pii)
+    # -- service halls ------------------------------------------------------------------------------
+    hall_directory = load_halls(s.path(s.halls.catalog_file), matters_catalog)
+    hall_store = HallStore(db)
+    halls = HallService(hall_directory, hall_store)
+    booking = BookingService(halls, hall_directory, hall_store, idempotency, audit, pii)
+    hall_live = QueueLive(hall_directory, hall_store, events, notifications)
+    hall_queue = QueueService(halls, hall_directory, hall_store, booking, codes, directory, hall_live, audit)
     closure = AccountClosure(persons, enterprise_store, sessions, codes, sms_codes, wechat, audit, pii,
                              obligations=[applying.open_obligations], erasers=[applying.forget_applicant],
                              resend_interval=s.sms.resend_interval_seconds)
@@ -332,5 +353,7 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
         ticket_lifecycle=ticket_lifecycle, tickets=tickets,
         ticket_desk=TicketDesk(ticket_store, ticket_catalog, ticket_lifecycle, tickets, directory, applying, audit),
         open311=Open311(ticket_store, ticket_catalog, ticket_lifecycle, tickets, limits, pii, audit, public_base_url),
+        halls=halls, booking=booking, hall_queue=hall_queue,
+        calling=CallingService(hall_directory, hall_store, hall_queue, hall_live),
         demo=demo,
     )

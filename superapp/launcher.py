@@ -138,7 +138,8 @@ class Runner:
                           PeriodicJob("ticket-outbox-sweep", 10, ctx.ticket_lifecycle.flush_outbox),
                           PeriodicJob("ticket-supervision", s.tickets.supervise_every_seconds,
                                       ctx.ticket_desk.supervise),
-                          PeriodicJob("ticket-rectification-catch-up", 300, ctx.tickets.catch_up_rectifications)]
+                          PeriodicJob("ticket-rectification-catch-up", 300, ctx.tickets.catch_up_rectifications),
+                          PeriodicJob("appointment-no-shows", s.halls.no_show_every_seconds, ctx.booking.mark_no_shows)]
             ctx.notifications.start()
             for job in self._jobs:
                 job.start()

@@ -5,6 +5,10 @@ from tornado.web import URLSpec
 
 from card_wallet.holding import views as holding_views
 from card_wallet.issuing import views as issuing_views
+from halls import views as halls_views
+from halls.booking import views as booking_views
+from halls.calling import views as calling_views
+from halls.queue import views as queue_views
 from identity.accounts import views as accounts_views
 from identity.agreements import views as agreements_views
 from identity.closure import views as closure_views
@@ -58,6 +62,10 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
         *tickets_views.routes(c.tickets, c.devices),
         *desk_views.routes(c.ticket_desk),
         *open311_views.routes(c.open311),
+        *halls_views.routes(c.halls),
+        *booking_views.routes(c.booking),
+        *queue_views.routes(c.hall_queue, c.devices),
+        *calling_views.routes(c.calling, c.devices),
     ]
     if c.settings.dev_endpoints:
         routes += dev.routes(c.demo, c.sms_outbox)

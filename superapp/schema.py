@@ -5,6 +5,7 @@ from types import ModuleType
 
 from card_wallet.holding import storage as holding_storage
 from card_wallet.issuing import storage as issuing_storage
+from halls import storage as halls_storage
 from identity.accounts import storage as accounts_storage
 from identity.agreements import storage as agreements_storage
 from identity.codes import storage as codes_storage
@@ -30,6 +31,7 @@ STORAGE_MODULES: list[ModuleType] = [
     matters_storage, bundles_storage, ratings_storage,
     notifications_storage,
     tickets_storage,
+    halls_storage,
 ]
 
 

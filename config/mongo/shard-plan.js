@@ -21,6 +21,9 @@ const plan = [
   ["idempotency_keys", {_id: "hashed"}],
   ["refresh_tokens", {_id: "hashed"}],
   ["tickets", {_id: "hashed"}],
+  ["appointments", {_id: "hashed"}],
+  ["appointment_live", {_id: "hashed"}],
+  ["hall_numbers", {hall: 1, day: 1}],
 ];
 // Unique indexes that do not start with the shard key cannot stay (applications.number:
 // numbers come from a counter's atomic $inc).

@@ -34,7 +34,9 @@ from server.principal import Principal, require_role
 from server.storage.limits import Limits
 
 DEVICE_PREFIX = "device:"
-DEVICE_SCOPES = {"scan", "consent", "apply", "rate"}
+# What a device may do: scan codes, ask for consent, apply and collect ratings for the holder,
+# file a 12345 ticket for them, give queue numbers (kiosks), show a hall's calls (screens).
+DEVICE_SCOPES = {"scan", "consent", "apply", "rate", "ticket", "queue", "display"}
 
 
 def device_subject(device_id: str) -> str:

@@ -204,3 +204,47 @@ async def test_push_each_add_to_set_and_counters(mdb):
     assert (first["n"], second["n"]) == (1, 2)
     deleted = await mdb.counters.delete_many({"n": {"$lt": 5}})
     assert deleted.deleted_count == 1
+
+
+async def test_a_quota_taken_by_a_guarded_increment_is_never_exceeded(mdb):
+    """The appointment quota: ``$inc`` only while below the quota, upserting the first; many at
+    once take exactly the quota (the rest see no document, or a duplicate key on the upsert)."""
+    import asyncio
+
+    await mdb.create_collection("slots")
+    quota = 3
+
+    async def take() -> bool:
+        try:
+            doc = await mdb.slots.find_one_and_update({"_id": "s1", "booked": {"$lt": quota}}, {"$inc": {"booked": 1}},
+                                                      upsert=True, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:
+            return False
+        return doc is not None
+
+    results = await asyncio.gather(*(take() for _ in range(20)))
+    assert sum(results) == quota
+    assert (await mdb.slots.find_one({"_id": "s1"}))["booked"] == quota
+    released = await mdb.slots.find_one_and_update({"_id": "s1", "booked": {"$gt": 0}}, {"$inc": {"booked": -1}},
+                                                   return_document=ReturnDocument.AFTER)
+    assert released["booked"] == quota - 1
+
+
+async def test_claiming_the_first_by_sort_is_exclusive(mdb):
+    """Call-next: the waiting number of lowest rank, claimed by one caller only, however many ask."""
+    import asyncio
+
+    await mdb.create_collection("numbers")
+    await mdb.numbers.insert_many([{"_id": f"n{i}", "q": "A", "state": "waiting", "rank": 100 - i} for i in range(6)]
+                                  + [{"_id": "other", "q": "B", "state": "waiting", "rank": 0}])
+
+    async def claim(window: int):
+        return await mdb.numbers.find_one_and_update(
+            {"q": {"$in": ["A"]}, "state": "waiting"}, {"$set": {"state": "called", "window": window}},
+            sort=[("rank", ASCENDING)], return_document=ReturnDocument.AFTER)
+
+    got = await asyncio.gather(*(claim(w) for w in range(10)))
+    claimed = [d["_id"] for d in got if d is not None]
+    assert sorted(claimed) == sorted(f"n{i}" for i in range(6)) and len(set(claimed)) == 6
+    assert claimed[0] == "n5"  # lowest rank first
+    assert await mdb.numbers.count_documents({"q": "A", "state": "waiting", "rank": {"$lt": 200}}) == 0
