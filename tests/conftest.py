@@ -14,7 +14,7 @@ from typing import AsyncIterator
 import pytest
 
 from server.embedded import EmbeddedMongo, EmbeddedRedis, EmbeddedRedisCluster
-from tests.support import Backends, RunningApp, start_app, stop_app
+from tests.support import Backends, RunningApp, always_open_catalog, start_app, stop_app
 
 REDIS_MODES = ["single", "cluster"]
 
@@ -75,10 +75,11 @@ async def app(backends: Backends) -> AsyncIterator[RunningApp]:
 
 
 @pytest.fixture(scope="session")
-async def idapp(backends: Backends) -> AsyncIterator[RunningApp]:
+async def idapp(backends: Backends, tmp_path_factory) -> AsyncIterator[RunningApp]:
     """An app for identity flows: per-IP limits raised, since every test calls from 127.0.0.1."""
     running = await start_app(backends, overrides={
         "sms": {"hourly_sends_per_ip": 10000, "verifies_per_ip_per_minute": 10000, "resend_interval_seconds": 1},
+        "halls": {"catalog_file": str(always_open_catalog(tmp_path_factory.mktemp("halls") / "halls.json"))},
     })
     yield running
     await stop_app(running)

@@ -6,12 +6,15 @@ import asyncio
 import json as jsonlib
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from server.config import Settings, load_settings
 from superapp.launcher import Runner
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,22 @@ class Backends:
     redis_url: str  # one server ("single"); empty on a cluster
     redis_mode: str = "single"
     redis_nodes: tuple[str, ...] = ()  # the cluster's nodes
+
+
+def always_open_catalog(path: Path, quota_a: int | None = None) -> Path:
+    """The demo halls with Tianhe and the city hall never closed (24 hours, holidays too: taking
+    numbers and checking in work whenever the tests run) and Yuexiu never open; ``quota_a``:
+    Tianhe's 综合 quota per period, small to test running out."""
+    raw = jsonlib.loads((ROOT / "config" / "catalog" / "halls.json").read_text(encoding="utf-8"))
+    for hall in raw["halls"]:
+        if hall["id"] in ("gz-hall-tianhe", "gz-hall-city"):
+            hall["hours"] = {k: [["00:00", "24:00"]] for k in ("workday", "sat", "sun", "holiday")}
+        if hall["id"] == "gz-hall-tianhe" and quota_a is not None:
+            hall["quota"] = {"A": quota_a, "B": 2}
+        if hall["id"] == "gz-hall-yuexiu":
+            hall["hours"] = {"workday": [], "sat": [], "sun": []}
+    path.write_text(jsonlib.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 def make_settings(backends: Backends, overrides: dict[str, Any] | None = None,

@@ -3,12 +3,11 @@ close (24-hour halls, holidays included, so taking numbers and checking in work 
 tests run) and the Yuexiu hall never opens; people, codes and staff."""
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.support import bearer, demo_staff, kiosk_token, new_resident, staff_token, verified_person
+from tests.support import always_open_catalog, bearer, demo_staff, kiosk_token, new_resident, staff_token, verified_person
 
 ROOT = Path(__file__).resolve().parents[2]
 TIANHE, YUEXIU, CITY = "gz-hall-tianhe", "gz-hall-yuexiu", "gz-hall-city"
@@ -17,19 +16,6 @@ SOCIAL = "440100-RS-0033"      # 社会保障卡申领 (queue A)
 BUSINESS = "440100-SJ-0101"    # 个体工商户设立登记 (a person's matter)
 FOOD = "440100-SJ-0207"        # 食品经营许可 (enterprise: queue B)
 NEAR_TIANHE = (23.1262, 113.3620)  # ~80 m from the Tianhe hall
-
-
-def always_open_catalog(path: Path, quota_a: int = 4) -> Path:
-    raw = json.loads((ROOT / "config/catalog/halls.json").read_text(encoding="utf-8"))
-    for hall in raw["halls"]:
-        if hall["id"] in (TIANHE, CITY):
-            hall["hours"] = {k: [["00:00", "24:00"]] for k in ("workday", "sat", "sun", "holiday")}
-        if hall["id"] == TIANHE:
-            hall["quota"] = {"A": quota_a, "B": 2}
-        if hall["id"] == YUEXIU:
-            hall["hours"] = {"workday": [], "sat": [], "sun": []}
-    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 async def person(app, name: str = "大厅办事人", birth: str | None = None, **kw: Any) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import (Backends, bearer, issuer_client, issuer_token, new_enterprise, new_resident, start_app,
-                           stop_app)
+from tests.support import (Backends, always_open_catalog, bearer, issuer_client, issuer_token, new_enterprise,
+                           new_resident, start_app, stop_app)
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E = ROOT / "h5" / "e2e"
@@ -96,9 +96,10 @@ async def world(app) -> dict:
 
 
 @pytest.fixture
-async def e2eapp(backends: Backends):
+async def e2eapp(backends: Backends, tmp_path_factory):
     running = await start_app(backends, overrides={
         "sms": {"hourly_sends_per_ip": 10000, "verifies_per_ip_per_minute": 10000, "resend_interval_seconds": 1},
+        "halls": {"catalog_file": str(always_open_catalog(tmp_path_factory.mktemp("halls") / "halls.json"))},
     })
     yield running
     await stop_app(running)
