@@ -20,9 +20,9 @@ class _Base(BaseHandler):
 
 
 class KioskApplicationsHandler(_Base):
-    @operation("自助终端为持码人代为提交申请：只使用持码人本次同意的证照，表单由服务端按实名信息与这些证照填写；"
+    @operation("自助终端或窗口（帮办）为持码人代为提交申请：只使用持码人本次同意的证照，表单由服务端按实名信息与这些证照填写；"
                "一次授权只能提交一份申请（授权编号即幂等键：重试返回同一份申请）", tags=["终端与窗口 Kiosk & window"],
-               auth=[KIOSK], body=KioskApplicationIn, response=KioskApplicationOut, status=201,
+               auth=[KIOSK, STAFF], body=KioskApplicationIn, response=KioskApplicationOut, status=201,
                errors=(403, 404, 409, 422))
     async def post(self, principal: Principal, body: KioskApplicationIn) -> None:
         actor = await self.devices.actor(principal, "apply")

@@ -108,11 +108,10 @@ async def test_bad_kiosk_applications_change_nothing(idapp, kiosk):
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "form": {"clinic": "不存在的门诊"}}), 400, "form_invalid")
     assert_problem(await kiosk_apply(idapp, kiosk, {**ok, "form": "clinic"}), 400)
     assert_problem(await kiosk_apply(idapp, kiosk, {k: v for k, v in ok.items() if k != "matter"}), 400)
-    # not a kiosk: the holder's own token, a clerk's token
+    # not a kiosk or window: the holder's own token; a clerk cannot use the consent a kiosk obtained
     assert_problem(await kiosk_apply(idapp, person["access_token"], ok), 401)
     clerk = await staff_token(idapp.api, demo_staff(idapp.ctx, "chuangkou.th"))
-    resp = await kiosk_apply(idapp, clerk, ok)
-    assert resp.status in (401, 403) and resp.json()["status"] == resp.status
+    assert_problem(await kiosk_apply(idapp, clerk, ok), 404, "consent_not_found")
     assert (await idapp.api.get("/api/v1/applications", headers=bearer(person["access_token"]))).json()["items"] == []
 
 
