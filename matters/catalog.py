@@ -30,6 +30,10 @@ class Matter:
     min_level: int
     raw: dict[str, Any]
     validator: Draft202012Validator = field(repr=False, compare=False, hash=False, default=None)  # type: ignore
+    # 情形: per situation id, the form validator with that situation's fields (and without the
+    # fields only other situations ask for)
+    situation_validators: dict[str, Draft202012Validator] = field(repr=False, compare=False, hash=False,
+                                                                  default_factory=dict)
 
     @property
     def materials(self) -> list[dict[str, Any]]:
@@ -37,6 +41,21 @@ class Matter:
 
     def material(self, material_id: str) -> dict[str, Any] | None:
         return next((m for m in self.materials if m["id"] == material_id), None)
+
+    @property
+    def situations(self) -> list[dict[str, Any]]:
+        """情形 (首次申领 / 换领 / 补领 …): chosen before applying; each may add materials and fields."""
+        return self.raw.get("situations", [])
+
+    def situation(self, situation_id: str | None) -> dict[str, Any] | None:
+        return next((s for s in self.situations if s["id"] == situation_id), None)
+
+    def materials_for(self, situation_id: str | None) -> list[dict[str, Any]]:
+        """The materials asked for in a situation (a material tagged with situations only in those)."""
+        return [m for m in self.materials if "situations" not in m or situation_id in m["situations"]]
+
+    def validator_for(self, situation_id: str | None) -> Draft202012Validator:
+        return self.situation_validators.get(situation_id or "", self.validator)
 
     @property
     def promised_days(self) -> int:
@@ -90,6 +109,25 @@ def _check_source(source: str, certificates: Catalog, form_fields: set[str], whe
     raise ValueError(f"{where}: unknown source {source}")
 
 
+def situation_validators(entry: dict[str, Any], fields: set[str]) -> dict[str, Draft202012Validator]:
+    """One form validator per 情形: the base form, plus the situation's own fields as required,
+    minus the fields that only other situations ask for."""
+    situations = entry.get("situations", [])
+    schema = entry["form"]["schema"]
+    own = {s["id"]: set(s.get("fields", [])) for s in situations}
+    if len(own) != len(situations) or any(not s.get("name") for s in situations):
+        raise ValueError("each situation needs a unique id and a name")
+    only_some = set().union(*own.values()) if own else set()
+    if only_some - fields or only_some & set(schema.get("required", [])):
+        raise ValueError("a situation's fields must be optional fields of the form")
+    out = {}
+    for sid, mine in own.items():
+        properties = {k: v for k, v in schema["properties"].items() if k not in only_some - mine}
+        out[sid] = schema_validator({**schema, "properties": properties,
+                                     "required": [*schema.get("required", []), *sorted(mine)]})
+    return out
+
+
 def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))["matters"]
@@ -106,11 +144,14 @@ def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
                 raise ValueError("bad target or min_level")
             validator = schema_validator(entry["form"]["schema"])
             fields = set(entry["form"]["schema"]["properties"])
+            situations = situation_validators(entry, fields)
             ids = set()
             for m in entry["materials"]:
                 if m["id"] in ids:
                     raise ValueError(f"material {m['id']} declared twice")
                 ids.add(m["id"])
+                if set(m.get("situations", [])) - set(situations):
+                    raise ValueError(f"material {m['id']}: unknown situation")
                 if "certificate_type" in m and certificates.get(m["certificate_type"]) is None:
                     raise ValueError(f"material {m['id']}: unknown certificate type {m['certificate_type']}")
             for form_field, source in entry.get("prefill", {}).items():
@@ -136,8 +177,9 @@ def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
                     raise ValueError(f"instant_approval rule {i + 1} ({r.get('name', '?')}): {e}") from None
             if int(entry["promised_limit_days"]) > int(entry["legal_limit_days"]):
                 raise ValueError("the promised time limit exceeds the legal one")
+            entry.setdefault("complaint_phone", "12345")  # 监督投诉: the 12345 hotline unless the catalog says
             out.append(Matter(code, entry["name"], entry["department"], entry["department_name"], entry["target"],
-                              entry["min_level"], entry, validator))
+                              entry["min_level"], entry, validator, situations))
         except (KeyError, TypeError, ValueError, SchemaError) as e:
             raise ConfigError("matters", f"matter {code} in {path.name}: {e}") from None
     return MatterCatalog(out)

@@ -318,8 +318,11 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     lifecycle = Lifecycle(applications, matters_catalog, audit, notifications)
     sources = Sources(directory, wallet)
     results = ResultIssuer(await hosted_clients(hosted_issuer_keys(s, demo), issuing), issuing)
+    hall_directory = load_halls(s.path(s.halls.catalog_file), matters_catalog)
+    hall_store = HallStore(db)
+    halls = HallService(hall_directory, hall_store)  # built first: a matter's guide lists its halls
     applying = ApplyingService(matters_catalog, applications, lifecycle, sources, results, idempotency, audit,
-                               s.path(s.matters.upload_dir))
+                               s.path(s.matters.upload_dir), places=halls.places)
     ticket_store = TicketStore(db)
     ticket_catalog = load_ticket_catalog(s.path(s.tickets.catalog_file), s.path(s.tickets.knowledge_file))
     ticket_lifecycle = TicketLifecycle(ticket_store, ticket_catalog, audit, notifications)
@@ -328,9 +331,6 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     tickets = TicketService(ticket_store, ticket_catalog, ticket_lifecycle, directory, applying, ratings, codes,
                             idempotency, limits, pii)
     # -- service halls ------------------------------------------------------------------------------
-    hall_directory = load_halls(s.path(s.halls.catalog_file), matters_catalog)
-    hall_store = HallStore(db)
-    halls = HallService(hall_directory, hall_store)
     booking = BookingService(halls, hall_directory, hall_store, idempotency, audit, pii)
     hall_live = QueueLive(hall_directory, hall_store, events, notifications)
     hall_queue = QueueService(halls, hall_directory, hall_store, booking, codes, directory, hall_live, audit)

@@ -44,6 +44,8 @@ class ApplicationIn(_In):
     matter: str = Field(min_length=1, max_length=40)
     form: dict[str, Any]
     materials: list[MaterialIn] = Field(default_factory=list, max_length=30)
+    situation: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,29}$",
+                                  description="办理情形（办事指南 situations 之一；事项有情形时必选）")
     draft: bool = Field(False, description="true 时保存为草稿，稍后提交")
 
 
@@ -61,6 +63,7 @@ class Application(BaseModel):
     department: str
     department_name: str
     applicant: dict[str, Any]
+    situation: dict[str, str] | None = Field(None, description="办理情形（id、name），事项有情形时")
     form: dict[str, Any]
     materials: list[dict[str, Any]]
     state: str

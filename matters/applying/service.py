@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,14 @@ def sniff(body: bytes) -> str | None:
     return next((t for magic, t in MAGIC.items() if body.startswith(magic)), None)
 
 
+# Where a matter is handled in person (the halls' port): hall, address, phone, opening hours.
+Places = Callable[[str], list[dict[str, Any]]]
+
+
 class ApplyingService:
     def __init__(self, catalog: MatterCatalog, store: ApplicationStore, lifecycle: Lifecycle, sources: Sources,
-                 results: ResultIssuer, idempotency: Idempotency, audit: AuditTrail, upload_dir: Path):
+                 results: ResultIssuer, idempotency: Idempotency, audit: AuditTrail, upload_dir: Path,
+                 places: Places = lambda code: []):
         self.catalog = catalog
         self.store = store
         self.lifecycle = lifecycle
@@ -51,6 +57,7 @@ class ApplyingService:
         self.idempotency = idempotency
         self.audit = audit
         self.upload_dir = upload_dir
+        self.places = places
 
     # ------------------------------------------------------------------------------------------
     # catalog and prefill
@@ -61,6 +68,11 @@ class ApplyingService:
         if m is None:
             raise NotFound("未找到该事项", code="matter_not_found")
         return m
+
+    def guide(self, code: str) -> dict[str, Any]:
+        """办事指南: the catalog entry with its 办理地点 and 办理时间 from the service halls."""
+        matter = self.matter(code)
+        return {**matter.raw, "places": self.places(code)}
 
     async def prefill_for(self, applicant: Applicant, matter: Matter) -> dict[str, Any]:
         """Form values from the applicant's identity and (usable) certificates."""
@@ -79,7 +91,7 @@ class ApplyingService:
                               "certificate_type": m.get("certificate_type"),
                               "satisfied_by_wallet": found is not None,
                               "certificate_id": found["certificate_id"] if found else None,
-                              "upload": m.get("upload")})
+                              "upload": m.get("upload"), "situations": m.get("situations")})
         return {"matter": code, "form": self.sources.prefilled(matter, values), "materials": materials}
 
     # ------------------------------------------------------------------------------------------
@@ -164,12 +176,14 @@ class ApplyingService:
         if not matter.allows(applicant.kind):
             raise PermissionDenied("该事项不面向" + ("企业" if applicant.kind == "enterprise" else "个人") + "办理",
                                    code="matter_target_mismatch")
+        situation = self.situation(matter, body.get("situation"))
         form = body["form"]
-        errors = schema_errors(matter.validator, form, "form")
+        errors = schema_errors(matter.validator_for(situation and situation["id"]), form, "form")
         if errors:
             raise InvalidInput(f"申请表有 {len(errors)} 处需要修改", code="form_invalid", errors=errors)
         values, certs = await self.sources.gather(applicant, matter, held)
-        materials = await self.check_materials(applicant, matter, body["materials"], certs)
+        materials = await self.check_materials(applicant, matter, body["materials"], certs,
+                                               situation and situation["id"])
         now = now_ms()
         number = f"GZ{china_today():%Y%m%d}{await self.store.next_number('application'):06d}"
         state = "draft" if body.get("draft") else "submitted"
@@ -187,6 +201,7 @@ class ApplyingService:
             "applicant_key": applicant.key,
             "applicant": {"kind": applicant.kind, "id": applicant.ident, "name": applicant.name,
                           "person_id": applicant.person_id},
+            **({"situation": {"id": situation["id"], "name": situation["name"]}} if situation else {}),
             "form": form, "materials": materials, "state": state, "version": 1, "created_at": now,
             "submitted_at": now if state == "submitted" else None, "accepted_on": None, "paused_days": 0,
             "paused_since": None, "finished_on": None, "result": None, "supplement": None, "instant_approval": instant,
@@ -235,18 +250,35 @@ class ApplyingService:
                                                   "秒批：规则全部满足，自动批准", {"result": result})
         return await self.lifecycle.transition(app, "complete", app["version"], SYSTEM, "秒批办结")
 
+    @staticmethod
+    def situation(matter: Matter, chosen: str | None) -> dict[str, Any] | None:
+        """The 情形 the applicant chose: required where the matter has situations, else none."""
+        if not matter.situations:
+            if chosen:
+                raise InvalidInput("该事项不区分办理情形", code="situation_unknown",
+                                   errors=[FieldError("situation", "该事项不区分办理情形，请不要选择")])
+            return None
+        found = matter.situation(chosen)
+        if found is None:
+            names = "、".join(s["name"] for s in matter.situations)
+            raise InvalidInput("请先选择办理情形", code="situation_required" if not chosen else "situation_unknown",
+                               errors=[FieldError("situation", f"请选择办理情形：{names}")])
+        return found
+
     async def check_materials(self, applicant: Applicant, matter: Matter, given: list[dict[str, Any]],
-                              certs: dict[str, Any]) -> list[dict[str, Any]]:
+                              certs: dict[str, Any], situation: str | None = None) -> list[dict[str, Any]]:
         """The materials as recorded on the application: each from the wallet (named, or 免证办
-        automatically) or an upload of the applicant's; every problem named by material."""
+        automatically) or an upload of the applicant's; every problem named by material. Only the
+        materials of the chosen 情形 are asked for (or accepted)."""
+        asked = matter.materials_for(situation)
         by_id = {g["id"]: g for g in given}
-        unknown = [g for g in by_id if matter.material(g) is None]
+        unknown = [g for g in by_id if not any(m["id"] == g for m in asked)]
         if unknown:
             raise InvalidInput("提交了该事项不需要的材料", code="material_unknown",
-                               errors=[FieldError(f"materials.{u}", "该事项没有这项材料") for u in unknown])
+                               errors=[FieldError(f"materials.{u}", "该事项（所选情形）不需要这项材料") for u in unknown])
         uploads = await self.store.uploads_in(sorted({g["upload_id"] for g in given if g.get("upload_id")}))
         out, errors = [], []
-        for m in matter.materials:
+        for m in asked:
             g = by_id.get(m["id"], {})
             entry = {"id": m["id"], "name": m["name"], "source": None}
             where = f"materials.{m['id']}"
@@ -309,7 +341,8 @@ class ApplyingService:
                      for m in app["materials"]}
             given.update({m["id"]: m for m in materials or []})
             _, certs = await self.sources.gather(applicant, matter)
-            extra["materials"] = await self.check_materials(applicant, matter, list(given.values()), certs)
+            extra["materials"] = await self.check_materials(applicant, matter, list(given.values()), certs,
+                                                            (app.get("situation") or {}).get("id"))
         updated = await self.lifecycle.transition(app, action, version, Actor("person", principal.subject), comment,
                                                   extra)
         return self.lifecycle.view(updated)

@@ -46,10 +46,10 @@ class MattersHandler(_Base):
 
 
 class MatterHandler(_Base):
-    @operation("办事指南：条件、材料、表单、时限、跑动次数、收费、流程", tags=TAGS, errors=(404,))
+    @operation("办事指南：条件、情形、材料、表单、时限、跑动次数、收费、流程、办理地点与时间、咨询与监督投诉电话",
+               tags=TAGS, errors=(404,))
     async def get(self, code: str) -> dict:
-        m = self.applying.matter(code)
-        return {**m.raw, "summary": summary(m).model_dump()}
+        return {**self.applying.guide(code), "summary": summary(self.applying.matter(code)).model_dump()}
 
 
 class PrefillHandler(_Base):

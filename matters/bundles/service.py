@@ -56,6 +56,8 @@ def load_bundles(path: Path, matters: MatterCatalog) -> dict[str, Bundle]:
             raise ConfigError("bundles", f"bundle {b.get('code')}: needs two or more known matters")
         if any(not m.allows(b["target"]) for m in ms):
             raise ConfigError("bundles", f"bundle {b['code']}: a matter does not serve {b['target']}")
+        if any(m.situations for m in ms):  # one merged form: no room for a 情形 chosen per matter
+            raise ConfigError("bundles", f"bundle {b['code']}: a matter with situations (情形) cannot be bundled")
         out[b["code"]] = Bundle(b["code"], b["name"], b["target"], b.get("description", ""), ms)
     return out
 

@@ -12,6 +12,7 @@ class KioskApplicationIn(_In):
     consent_id: str = Field(pattern=r"^c[0-9a-f]{24}$", description="持码人在手机上同意的本次授权")
     matter: str = Field(min_length=3, max_length=40)
     form: dict[str, Any] = Field(default_factory=dict, description="只需填写实名信息和授权证照之外的字段（如接种门诊）")
+    situation: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,29}$", description="办理情形（事项有情形时必选）")
 
 
 class KioskApplicationOut(BaseModel):

@@ -31,8 +31,8 @@ class KioskMatters:
         self.codes = codes
         self.ratings = ratings
 
-    async def apply(self, actor: ScanActor, consent_id: str, matter_code: str, form: dict[str, Any]
-                    ) -> tuple[dict[str, Any], bool]:
+    async def apply(self, actor: ScanActor, consent_id: str, matter_code: str, form: dict[str, Any],
+                    situation: str | None = None) -> tuple[dict[str, Any], bool]:
         person_id, certificates, consented_matter = await self.consents.consented_certificates(actor, consent_id)
         matter = self.applying.matter(matter_code)
         if consented_matter != matter.code:  # purpose limitation: approved for that matter only
@@ -45,7 +45,8 @@ class KioskMatters:
         holder = Principal(subject=person_id, channel=KIOSK, level=applicant.person.level if applicant.person else 0,
                            jti="", exp=0, claims={"via": actor.id})
         prefilled = await self.applying.prefill_for(applicant, matter)
-        body = {"matter": matter.code, "form": {**form, **prefilled}, "materials": []}
+        body = {"matter": matter.code, "form": {**form, **prefilled}, "materials": [],
+                **({"situation": situation} if situation else {})}
         # One consent, one application: the consent id is the idempotency key, so a retry
         # replays the first answer and a kiosk cannot file a second, different application
         # on the strength of the same approval.
