@@ -96,7 +96,8 @@ function createClient(ns, refreshPath, store = window.sessionStorage) {
     const open = () => {
       if (closed || !session.access) return
       source = new EventSource(`/api/v1/events?access_token=${encodeURIComponent(session.access)}`)
-      for (const type of ['code.scanned', 'consent.requested', 'consent.decided', 'application.progress', 'ticket.progress']) {
+      for (const type of ['code.scanned', 'consent.requested', 'consent.decided', 'application.progress', 'ticket.progress',
+        'queue.progress', 'queue.called', 'hall.called', 'hall.refresh']) {
         source.addEventListener(type, (e) => onEvent(JSON.parse(e.data)))
       }
       source.onerror = async () => {

@@ -33,6 +33,8 @@ const BY_CODE = {
   account_has_obligations: '还有未了结的事项，暂时不能注销',
   service_unavailable: '服务暂时繁忙，请稍后点“重试”',
   internal_error: '系统出了点问题，请稍后点“重试”',
+  slot_full: '这个时段已约满，请选择其他时段',
+  location_denied: '没有拿到您的位置：请在浏览器设置中允许定位，或按区域查看',
 }
 
 const GENERIC_TITLES = new Set(['请求参数有误', '请求无法处理', '操作与当前状态冲突', '请求失败', '未找到请求的资源'])

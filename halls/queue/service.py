@@ -66,8 +66,11 @@ class QueueService:
         return hall
 
     def _matter(self, hall: Hall, matter: str | None) -> str:
-        if not matter:
-            raise InvalidInput("请选择要办理的事项", code="matter_required", errors=[FieldError("matter", "请选择事项")])
+        if not matter:  # the hall's matters come with it, for the kiosk to offer
+            named = {c: self.directory.matters.get(c) for c in hall.matters}
+            choices = [{"code": c, "name": m.name if m else c} for c, m in named.items()]
+            raise InvalidInput("请选择要办理的事项", code="matter_required", errors=[FieldError("matter", "请选择事项")],
+                               extra={"matters": choices})
         if matter not in hall.matters:
             raise InvalidInput(f"{hall.name}不办理这项事项", code="matter_not_in_hall",
                                errors=[FieldError("matter", "该大厅不办理这项事项")])

@@ -130,7 +130,8 @@ async def test_bad_numbers_are_refused(hallapp):
     scan_id = await scanned(hallapp, k, who)
     assert_problem(await take(hallapp, k, matter=RESIDENCE), 400)                      # neither code
     assert_problem(await take(hallapp, k, scan_id=scan_id, checkin_code="12345678"), 400)  # both
-    assert_problem(await take(hallapp, k, scan_id=scan_id), 400, "matter_required")
+    need = assert_problem(await take(hallapp, k, scan_id=scan_id), 400, "matter_required")
+    assert {"code": RESIDENCE, "name": "居住证申领"} in need["matters"]  # what the kiosk offers next
     assert_problem(await take(hallapp, k, scan_id=scan_id, matter="440100-WJ-0008"), 400, "matter_not_in_hall")
     assert_problem(await take(hallapp, k, checkin_code="00000000"), 404, "checkin_code_unknown")
     assert_problem(await take(hallapp, k, scan_id="s" + "0" * 24, matter=RESIDENCE), 404, "scan_not_found")

@@ -80,10 +80,26 @@ async def world(app) -> dict:
         "address": viewer.address, "id_number": viewer.id_number, "issuing_authority": "广州市公安局天河分局"},
         f"e2e-id-{viewer.id_number}")
 
+    # the service-hall journey: a parent with a newborn's birth certificate and the household register
+    parent = await new_resident(app.ctx, name="排队办事人")
+    held = {"kind": "person", "id_number": parent.id_number, "name": parent.name}
+    await issue(app, PSB, ID_CARD, held, {
+        "name": parent.name, "gender": parent.gender, "nation": "汉", "birth_date": parent.birth_date,
+        "address": parent.address, "id_number": parent.id_number, "issuing_authority": "广州市公安局天河分局"},
+        f"e2e-id-{parent.id_number}")
+    await issue(app, PSB, HUKOU, held, {
+        "household_number": "440106765432", "household_head": parent.name, "relation": "户主",
+        "name": parent.name, "id_number": parent.id_number, "address": parent.address}, f"e2e-hukou-{parent.id_number}")
+    await issue(app, HOSPITAL, BIRTH, held, {
+        "certificate_number": "Q440012400", "baby_name": "排小满", "gender": "男", "birth_date": date.today().isoformat(),
+        "birth_place": "广州市天河区", "mother_name": parent.name, "mother_id_number": parent.id_number},
+        f"e2e-birth-{parent.id_number}")
+
     device = app.ctx.demo.devices[0]
+    screen = next(d for d in app.ctx.demo.devices if d.device_id == "display-th-01")
     staff = {s.username: {"username": s.username, "password": s.password, "totp_secret": s.totp_secret}
              for s in app.ctx.demo.staff if s.username in ("rsj.shenhe", "wjw.shenhe", "gjj.shenhe", "rx.paidan",
-                                                           "cg.chuli")}
+                                                           "cg.chuli", "th.chuangkou", "th.daofu", "th.zhuguan")}
     # journey 6 (12345): a resident who reports a broken street light
     reporter = await new_resident(app.ctx, name="路灯报修人")
     person = lambda r: {"name": r.name, "id_number": r.id_number, "phone": r.phone}  # noqa: E731
@@ -91,6 +107,8 @@ async def world(app) -> dict:
             "resident": person(resident), "rep": person(rep), "agent": person(agent),
             "enterprise": {"uscc": ent.uscc, "name": ent.name},
             "device": {"id": device.device_id, "name": device.name, "private_key_pem": device.private_key_pem},
+            "display": {"id": screen.device_id, "private_key_pem": screen.private_key_pem},
+            "parent": person(parent),
             "staff": staff, "viewer": {**person(viewer), "certificate_id": viewer_card["id"]},
             "reporter": person(reporter)}
 
@@ -124,5 +142,6 @@ async def test_h5_journeys_in_chromium(e2eapp, tmp_path):
     assert proc.returncode == 0, text[-6000:]
     if ONLY:
         return
-    for name in ("journey 1", "journey 2", "journey 3", "journey 4", "kiosk resets", "kiosk applies"):
+    for name in ("journey 1", "journey 2", "journey 3", "journey 4", "kiosk resets", "kiosk applies", "journey 6",
+                 "journey 7"):
         assert name in text, f"browser test '{name}' did not run"

@@ -40,3 +40,22 @@ export async function assertion(device) {
   const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, device.key, new TextEncoder().encode(input))
   return `${input}.${b64url(sig)}` // WebCrypto gives r||s, exactly the JWS form
 }
+
+// Signing in as the device and calling the API with its short token: on expiry (401), a new
+// assertion is signed and the call tried once more. ``client`` is the kiosk API client.
+export function deviceCaller(client, currentDevice, ApiError) {
+  async function signIn() {
+    const r = await fetch('/api/v1/devices/token', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ assertion: await assertion(currentDevice()) }) })
+    const body = await r.json()
+    if (!r.ok) throw new ApiError(body, r.status)
+    client.session.save(body)
+  }
+  async function call(path, opts = {}) {
+    try { return await client.request(path, opts) } catch (e) {
+      if (e instanceof ApiError && e.status === 401) { await signIn(); return client.request(path, opts) }
+      throw e
+    }
+  }
+  return { signIn, call }
+}
