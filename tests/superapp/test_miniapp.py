@@ -20,6 +20,8 @@ from tests.support import (bearer, demo_staff, issuer_client, issuer_token, kios
 ROOT = Path(__file__).resolve().parents[2]
 MINIAPP = ROOT / "miniapp"
 ID_CARD = "11100000000013338W001"
+TIANHE = "gz-hall-tianhe"      # open 24 hours every day in the test hall catalog (tests/support.py)
+RESIDENCE = "440100-GA-0012"   # 居住证申领 (queue A)
 
 
 async def test_miniapp_unit_tests(idapp, tmp_path):
@@ -69,7 +71,8 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     # the 12345 centre and a department, for the hotline pages' tests
     desk = {name: await staff_token(idapp.api, demo_staff(idapp.ctx, name)) for name in ("rx.paidan", "cg.chuli")}
     caller = await verified_person(idapp.api, await new_resident(idapp.ctx, name="卫热线"))
-    world = {"base_url": idapp.runner.url, "kiosk_token": kiosk, "desk": desk,
+    halls = await hall_world(idapp)
+    world = {"base_url": idapp.runner.url, "kiosk_token": kiosk, "desk": desk, "halls": halls,
              "hotline": {"access_token": caller["access_token"], "refresh_token": caller["refresh_token"]},
              "live": {"access_token": live["access_token"], "refresh_token": live["refresh_token"]},
              "verified": {"name": second.name, "access_token": verified["access_token"],
@@ -87,8 +90,38 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     print(text)
     assert proc.returncode == 0, text[-6000:]
     for name in ("api.test.js", "pages.test.js", "person-code.test.js", "consent-card.test.js",
-                 "application-card.test.js", "events.test.js", "hotline.test.js"):
+                 "application-card.test.js", "events.test.js", "hotline.test.js", "halls.test.js"):
         assert f"PASS tests/{name}" in text, f"{name} did not pass"
+
+
+async def hall_world(idapp) -> dict:
+    """For the service-hall pages (halls.test.js): a verified person under 65 (so not 绿色通道),
+    another who fills a period to its quota, one whose three no-shows block booking, and the
+    Tianhe hall's 导服台 and window clerk (their tokens; they act through the API)."""
+    def tokens(who: dict) -> dict:
+        return {"access_token": who["access_token"], "refresh_token": who["refresh_token"]}
+
+    person = await verified_person(idapp.api, await new_resident(idapp.ctx, name="黎大厅", birth="19880512"))
+    filler = await verified_person(idapp.api, await new_resident(idapp.ctx, name="满名额", birth="19900303"))
+    blocked = await verified_person(idapp.api, await new_resident(idapp.ctx, name="常爽约", birth="19851120"))
+    h = bearer(blocked["access_token"])
+    slots = (await idapp.api.get(f"/api/v1/halls/{TIANHE}/slots?matter={RESIDENCE}")).json()["items"]
+    now = int(time.time() * 1000)
+    for i, matter in enumerate((RESIDENCE, "440100-RS-0033", "440100-GJJ-0011")):
+        slot = slots[-1 - i]  # days ahead: the booking is made, then its period moved into the past
+        resp = await idapp.api.post("/api/v1/appointments", {"hall": TIANHE, "matter": matter, "day": slot["day"],
+                                                             "time": slot["time"]},
+                                    headers={**h, "Idempotency-Key": f"mp-noshow-{now}-{i}"})
+        assert resp.status == 201, resp.body
+        start = now - (3 - i) * 3_600_000
+        await idapp.ctx.db.appointments.update_one({"_id": resp.json()["id"]},
+                                                   {"$set": {"start": start, "end": start + 1_800_000}})
+    assert await idapp.ctx.booking.mark_no_shows() >= 3
+    until = (await idapp.api.get("/api/v1/appointments", headers=h)).json()["blocked_until"]
+    assert until
+    staff = {name: await staff_token(idapp.api, demo_staff(idapp.ctx, name)) for name in ("th.daofu", "th.chuangkou")}
+    return {"hall": TIANHE, "person": tokens(person), "filler": tokens(filler),
+            "blocked": {**tokens(blocked), "until": until}, "staff": staff}
 
 
 async def test_wechat_toolchain_accepts_the_package():
