@@ -71,6 +71,7 @@ class HallDetail(HallSummary):
     windows: list[WindowOut]
     matters: list[MatterWait]
     queues: dict[str, str]
+    remote_radius_m: int = Field(description="线上取号须在大厅多少米以内")
 
 
 class Place(BaseModel):

@@ -85,7 +85,8 @@ class HallService:
                 "windows": [{"number": w.number, "name": w.name, "queues": list(w.queues),
                              "matters": list(w.matters) if w.matters is not None else None, "open": w.number in opened}
                             for w in hall.windows],
-                "matters": matters, "queues": {q.code: q.name for q in self.directory.queues.values()}}
+                "matters": matters, "queues": {q.code: q.name for q in self.directory.queues.values()},
+                "remote_radius_m": self.directory.rules.remote_radius_m}
 
     def places(self, matter_code: str) -> list[dict[str, Any]]:
         """Where and when a matter is handled in person (for its guide)."""
