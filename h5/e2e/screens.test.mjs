@@ -110,6 +110,10 @@ const SCREENS = [
   ['注销账号', '/mine/close', `${t('close-account')}, ${t('obligations')}`],
   ['我的诉求', '/tickets', `${t('empty-state')}, ${t('new-ticket')}`],
   ['我要反映', '/tickets/new', t('ticket-submit')],
+  ['办事大厅', '/halls', t('hall-gz-hall-tianhe')],
+  ['大厅详情与预约', `/halls/gz-hall-tianhe?matter=${RESIDENCE}`, '[data-test^="slot-"]'],
+  ['我的预约与排队号', '/halls/appointments', t('empty-state')],
+  ['叫号屏', '/hall/gz-hall-tianhe/display', t('display-device-id')],
   ['页面不存在', '/no-such-page', '.van-empty'],
   ['企业服务', '/portal', 'main'],
   ['自助终端', '/kiosk', t('device-id')],
@@ -185,6 +189,18 @@ test('a failing request shows plain Chinese and 重试, which recovers; empty li
   const gone = page.locator(t('error-state'))
   await gone.waitFor()
   assert.match(await gone.innerText(), /没有找到/)
+
+  // the halls: a failing list, and a queue number that is not there
+  await page.route('**/api/v1/halls?*', failing())
+  await page.route('**/api/v1/halls', failing())
+  await page.goto('/halls')
+  await page.locator(t('error-state')).waitFor()
+  await page.unroute('**/api/v1/halls?*')
+  await page.unroute('**/api/v1/halls')
+  await page.click(t('retry'))
+  await page.locator(t('hall-gz-hall-tianhe')).waitFor()
+  await page.goto('/halls/numbers/n000000000000000000000000')
+  assert.match(await page.locator(t('error-state')).innerText(), /没有找到/)
 
   // an empty list says what to do next
   await page.goto('/applications')
