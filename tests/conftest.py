@@ -79,7 +79,9 @@ async def idapp(backends: Backends, tmp_path_factory) -> AsyncIterator[RunningAp
     """An app for identity flows: per-IP limits raised, since every test calls from 127.0.0.1."""
     running = await start_app(backends, overrides={
         "sms": {"hourly_sends_per_ip": 10000, "verifies_per_ip_per_minute": 10000, "resend_interval_seconds": 1},
-        "halls": {"catalog_file": str(always_open_catalog(tmp_path_factory.mktemp("halls") / "halls.json"))},
+        # 1.5 km, not the catalog's 1 km: clients are seen to take the radius from the hall
+        "halls": {"catalog_file": str(always_open_catalog(tmp_path_factory.mktemp("halls") / "halls.json",
+                                                          radius_m=1500))},
     })
     yield running
     await stop_app(running)

@@ -25,11 +25,13 @@ class Backends:
     redis_nodes: tuple[str, ...] = ()  # the cluster's nodes
 
 
-def always_open_catalog(path: Path, quota_a: int | None = None) -> Path:
+def always_open_catalog(path: Path, quota_a: int | None = None, radius_m: int | None = None) -> Path:
     """The demo halls with Tianhe and the city hall never closed (24 hours, holidays too: taking
     numbers and checking in work whenever the tests run) and Yuexiu never open; ``quota_a``:
-    Tianhe's 综合 quota per period, small to test running out."""
+    Tianhe's 综合 quota per period, small to test running out; ``radius_m``: the 线上取号 radius."""
     raw = jsonlib.loads((ROOT / "config" / "catalog" / "halls.json").read_text(encoding="utf-8"))
+    if radius_m is not None:
+        raw["defaults"]["remote_radius_m"] = radius_m
     for hall in raw["halls"]:
         if hall["id"] in ("gz-hall-tianhe", "gz-hall-city"):
             hall["hours"] = {k: [["00:00", "24:00"]] for k in ("workday", "sat", "sun", "holiday")}

@@ -4,7 +4,8 @@
 // allowed —; a period booked on the hall page gives a check-in code, a full period cannot be
 // chosen, 我的预约 moves it and cancels it; booking blocked by no-shows says until when; a
 // number taken near the hall follows the queue live over the events socket as the window clerk
-// (acting through the API) calls numbers, shows "请到 2 号综合窗口", and after 过号 rejoins once.
+// (acting through the API) calls numbers, shows "请到 2 号综合窗口", and after 过号 rejoins once;
+// 线上取号 is offered within the hall's own radius (remote_radius_m, 1.5 km in this run).
 const fs = require('fs')
 const { wx, store, calls } = require('./wx-runtime')
 
@@ -25,10 +26,11 @@ const WINDOW = 2 // 2 号综合窗口 (queue A)
 // privacy-popup, which registered wx.onNeedPrivacyAuthorization), then the position. (The
 // simulator took the runtime's wx calls into its own wx object: the additions go there.)
 let privacyAgreed = false
+let here = NEAR_TIANHE
 Object.assign(global.wx, {
   getLocation(o) {
     calls.push(['getLocation', o.type])
-    const answer = () => o.success({ ...NEAR_TIANHE, accuracy: 30 })
+    const answer = () => o.success({ ...here, accuracy: 30 })
     if (privacyAgreed) { answer(); return }
     wx.privacyRequest((r) => {
       if (r.event === 'agree') { privacyAgreed = true; answer() } else o.fail({ errMsg: 'getLocation:fail privacy permission is not authorized' })
@@ -288,4 +290,26 @@ test('without an id the number page shows today\'s number, and one that cannot b
   expect(missing.data.error).toContain('没有找到这个排队号')
   expect(text(missing)).toContain('重试')
   missing.detach()
+})
+
+test('线上取号 is offered within the hall\'s own radius (1.5 km in this run), not a distance written into the app', async () => {
+  loginAs(world.halls.person)
+  try {
+    here = { latitude: 23.1364, longitude: 113.3615 } // about 1.2 km north of the Tianhe hall
+    const near = renderPage('halls/hall', { id: TIANHE, matter: SOCIAL })
+    await near.instance.ready
+    expect(near.data.h.remote_radius_m).toBe(1500)
+    expect(near.data.near).toBe(true)
+    expect(text(near)).toMatch(/线上取号（您在大厅附近，约 1\.\d 公里）/)
+    near.detach()
+
+    here = { latitude: 23.1436, longitude: 113.3615 } // about 2 km
+    const far = renderPage('halls/hall', { id: TIANHE, matter: SOCIAL })
+    await far.instance.ready
+    expect(far.data.located).toBe(true)
+    expect(far.data.near).toBe(false)
+    expect(text(far)).toMatch(/到大厅附近（约 1\.5 公里内）可以线上取号；现在距离约 2\.\d 公里/)
+    expect(text(far)).not.toContain('线上取号（')
+    far.detach()
+  } finally { here = NEAR_TIANHE }
 })

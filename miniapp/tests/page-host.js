@@ -37,13 +37,17 @@ const str = { type: String, value: '' }
 const bool = { type: Boolean, value: false }
 const multi = { multipleSlots: true }
 const VANT = {
+  // tapped, as Vant's: the click event, then the url opened (wx.navigateTo)
   'van-cell': { properties: { title: str, value: str, label: str, isLink: bool, url: str, required: bool },
-    template: '<view class="van-cell">{{title}} {{value}} {{label}}<slot/><slot name="right-icon"/></view>' },
+    template: '<view class="van-cell" bindtap="tap">{{title}} {{value}} {{label}}<slot/><slot name="right-icon"/></view>',
+    methods: { tap() { this.triggerEvent('click'); if (this.data.url) wx.navigateTo({ url: this.data.url }) } } },
   'van-cell-group': { properties: { title: str, inset: bool }, template: '<view class="van-cell-group">{{title}}<slot/></view>' },
   'van-field': { properties: { label: str, value: str, errorMessage: str, placeholder: str, type: str, required: bool, maxlength: str },
     template: '<view class="van-field">{{label}}={{value}} {{errorMessage}}</view>' },
-  'van-button': { properties: { type: str, block: bool, loading: bool, url: str },
-    template: '<view class="van-button" bindtap="tap"><slot/></view>', methods: { tap() { this.triggerEvent('click') } } },
+  // as Vant's: no click while disabled or loading (and no url: a van-button does not navigate)
+  'van-button': { properties: { type: str, block: bool, loading: bool, disabled: bool },
+    template: '<view class="van-button" bindtap="tap"><slot/></view>',
+    methods: { tap() { if (!this.data.disabled && !this.data.loading) this.triggerEvent('click') } } },
   'van-tag': { properties: { type: str }, template: '<view class="van-tag"><slot/></view>' },
   'van-search': { properties: { value: str, placeholder: str }, template: '<view class="van-search">{{value}}</view>' },
   'van-switch': { properties: { checked: bool }, template: '<view class="van-switch">{{checked}}</view>' },

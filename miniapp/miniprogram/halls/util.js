@@ -12,8 +12,6 @@ const REGIONS = [
 ]
 const WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六']
 const WEEK_NAMES = { workday: '工作日', sat: '周六', sun: '周日', holiday: '节假日' }
-// the hall catalog's remote_radius_m: 线上取号 is offered this near a hall (the server checks again)
-const REMOTE_RADIUS_M = 1000
 
 // today in Beijing, "2025-06-03"
 function today(offsetDays = 0) {
@@ -56,6 +54,12 @@ function distanceText(m) {
   return m < 1000 ? `${m} 米` : `${(m / 1000).toFixed(1)} 公里`
 }
 
+// a hall's 线上取号 radius in words: "1 公里", "1.5 公里", "800 米"
+function radiusText(m) {
+  if (!m) return ''
+  return m < 1000 ? `${m} 米` : `${Number((m / 1000).toFixed(1))} 公里`
+}
+
 // "lat,lng" as the hall map takes it
 function nearParam(at) {
   return `${at.latitude.toFixed(6)},${at.longitude.toFixed(6)}`
@@ -83,4 +87,4 @@ function numberLine(n) {
   return n.state_name
 }
 
-module.exports = { REGIONS, REMOTE_RADIUS_M, today, dayLabel, dateText, hoursText, weekHours, distanceText, nearParam, locate, numberLine }
+module.exports = { REGIONS, today, dayLabel, dateText, hoursText, weekHours, distanceText, radiusText, nearParam, locate, numberLine }

@@ -57,6 +57,8 @@ Page({
       wx.showToast({ title: '已提交补正' })
     } catch (err) { showError(err) } finally { this.setData({ busy: false }) }
   },
+  // (a van-button has no url of its own, unlike a van-cell)
+  go(e) { wx.navigateTo({ url: e.currentTarget.dataset.url }) },
   supplement() { wx.pageScrollTo({ selector: '.supplement-box', duration: 300 }) },
   withdraw() {
     wx.showModal({

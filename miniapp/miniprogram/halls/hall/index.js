@@ -2,11 +2,12 @@
 // now, the week's hours, the windows and the wait for each matter. Then what to do there:
 // choose the matter, a day and a period with places left (a full period cannot be chosen) and
 // book (L2; one Idempotency-Key per chosen period, so a retry never books twice) — the check-in
-// code comes back —, or, while the hall is open and the phone is near it, 线上取号 (the
-// location only after WeChat's privacy check, answered by the privacy-popup).
+// code comes back —, or, while the hall is open and the phone is within the hall's
+// remote_radius_m, 线上取号 (the location only after WeChat's privacy check, answered by the
+// privacy-popup; the server checks the distance again).
 // ?reschedule=<appointment> (from 我的预约) moves that booking to the chosen period instead.
 const { api, newIdempotencyKey, errorText, showError } = require('../../utils/api')
-const { REMOTE_RADIUS_M, dayLabel, hoursText, weekHours, distanceText, nearParam, locate } = require('../util')
+const { dayLabel, hoursText, weekHours, distanceText, radiusText, nearParam, locate } = require('../util')
 
 const HALL = /^[a-z0-9-]{3,40}$/
 const MATTER = /^[0-9]{6}-[A-Z]{2,4}-[0-9]{4}$/
@@ -16,7 +17,7 @@ Page({
   data: {
     h: null, hours: '', week: '', windows: [], waits: [], access: '', matterIndex: -1, matter: null,
     days: [], dayIndex: 0, periods: [], slot: null, slotsLoading: false, slotsError: '', bookError: '', booked: null, rescheduling: null,
-    distance: '', near: false, located: false, busy: false, taking: false, loading: true, error: '', elder: false,
+    distance: '', radius: '', near: false, located: false, busy: false, taking: false, loading: true, error: '', elder: false,
   },
   async onLoad({ id, matter, reschedule }) {
     this.id = HALL.test(id || '') ? id : 'unknown'
@@ -40,19 +41,19 @@ Page({
       const windows = h.windows.map((w) => ({ number: w.number, name: w.name, open: w.open,
         serves: w.matters ? w.matters.map((c) => names[c] || '').filter(Boolean).join('、') : '各类事项' }))
       this.setData({ h, waits, windows, rescheduling: appt, hours: hoursText(h.today_hours), week: weekHours(h.week_hours),
-        access: h.accessibility.join('、') })
+        access: h.accessibility.join('、'), radius: radiusText(h.remote_radius_m) })
       const want = appt ? appt.matter : this.want
       const i = waits.findIndex((m) => m.code === want)
       if (i >= 0) await this.choose(i)
     } catch (e) { this.setData({ error: errorText(e) }) } finally { this.setData({ loading: false }) }
   },
-  // how far the phone is from this hall (the server measures it); near enough for 线上取号?
+  // how far the phone is from this hall (the server measures it); within the hall's 线上取号 radius?
   async findMe() {
     const at = await locate()
     if (!at) return
     const r = await api.get(`/api/v1/halls?near=${nearParam(at)}`).catch(() => null)
     const me = r && r.items.find((x) => x.id === this.id)
-    if (me) this.setData({ located: true, distance: distanceText(me.distance_m), near: me.distance_m <= REMOTE_RADIUS_M })
+    if (me) this.setData({ located: true, distance: distanceText(me.distance_m), near: me.distance_m <= this.data.h.remote_radius_m })
   },
   call() { wx.makePhoneCall({ phoneNumber: this.data.h.phone }) },
   openMap() {

@@ -75,6 +75,8 @@ Page({
     const h = this.data.halls[Number(e.detail.markerId)]
     if (h) wx.navigateTo({ url: h.url })
   },
+  // (a van-button has no url of its own, unlike a van-cell)
+  go(e) { wx.navigateTo({ url: e.currentTarget.dataset.url }) },
   toNumber(e) { wx.navigateTo({ url: `/halls/number/index?id=${e.currentTarget.dataset.id}` }) },
   allRegions() { this.setData({ regionIndex: 0 }); return this.load() },
 })

@@ -5,6 +5,8 @@ Page({
   async onShow() { this.setData({ elder: getApp().globalData.elder }); await this.load() },
   search(e) { this.setData({ q: e.detail }); this.load() },
   clear() { this.setData({ q: '' }); this.load() },
+  // (a van-button has no url of its own, unlike a van-cell)
+  go(e) { wx.navigateTo({ url: e.currentTarget.dataset.url }) },
   toHotline() { wx.navigateTo({ url: '/hotline/new/index' }) },
   async load() {
     this.setData({ loading: !this.data.items.length && !this.data.q, error: '' })
