@@ -11,7 +11,7 @@ H5_BUILD := h5/dist/index.html
 MINIAPP_DEPS := miniapp/node_modules/.installed
 H5_SOURCES := h5/package.json h5/package-lock.json h5/vite.config.js h5/index.html $(shell find h5/src -type f 2>/dev/null)
 
-.PHONY: run test setup lock clean system-deps test-deps screenshots lighthouse
+.PHONY: run test setup lock clean system-deps test-deps screenshots lighthouse bench-halls
 
 run: $(STAMP) system-deps $(H5_BUILD)
 	$(PY) -m superapp
@@ -39,6 +39,12 @@ $(LIGHTHOUSE_DEPS): tools/lighthouse/package.json tools/lighthouse/package-lock.
 
 lighthouse: $(STAMP) test-deps $(H5_BUILD) $(LIGHTHOUSE_DEPS)
 	$(PY) bench/lighthouse.py --write
+
+# One service hall's morning at 10x a busy hall's volume (bench/halls.py: take-a-number and
+# call-next against a bare endpoint in the same run; figures in docs/PERFORMANCE.md). A
+# measurement, not a test; BENCH_ARGS passes options, e.g. BENCH_ARGS="--segment 50".
+bench-halls: $(STAMP)
+	$(PY) bench/halls.py $(BENCH_ARGS)
 
 # The mini-program: its npm packages (test and WeChat tools stay outside miniapp/miniprogram/,
 # the uploaded package), and miniprogram_npm/ built by WeChat's own packNpm (miniprogram-ci).

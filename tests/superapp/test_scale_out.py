@@ -5,6 +5,8 @@ front with the shipped proxy rules (``config/nginx/superapp-locations.conf``).
 * a kiosk's scan through one process reaches the holder's event stream held by the other;
 * one-use codes, per-device short-code limits and per-IP SMS limits hold across processes,
   and a client cannot escape a per-IP limit by sending its own X-Forwarded-For;
+* no two people get the same number in a hall's queue on a day, whichever process issued
+  it (导服台 and kiosk numbers taken all at once through both);
 * killing one web process mid-load loses no acknowledged write, duplicates nothing (the
   client retries with the same Idempotency-Key) and nginx carries on with the other."""
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import defaultdict
 from types import SimpleNamespace
 from typing import AsyncIterator
 
@@ -21,8 +24,8 @@ import pytest
 
 from tests.fleet import NGINX, Fleet
 from tests.journeys import RESIDENCE, id_card_for
-from tests.support import (Api, EventStream, agreed, bearer, kiosk_token, latest_sms_code,
-                           new_resident, random_phone, send_sms, start_app, stop_app)
+from tests.support import (Api, EventStream, agreed, always_open_catalog, bearer, demo_staff, kiosk_token,
+                           latest_sms_code, new_resident, random_phone, send_sms, staff_token, start_app, stop_app)
 
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/system-deps.sh --test)")
 
@@ -32,7 +35,10 @@ SMS_PER_IP = 12
 @pytest.fixture(scope="module")
 async def fleet(backends, tmp_path_factory) -> AsyncIterator[tuple[Fleet, object]]:
     tag = uuid.uuid4().hex[:8]
-    shared = {"SUPERAPP_MONGODB__DATABASE": f"scale_{tag}", "SUPERAPP_REDIS__KEY_PREFIX": f"s{tag}:"}
+    # The Tianhe hall never closes (tests/support.py), so numbers can be taken whatever the hour.
+    catalog = always_open_catalog(tmp_path_factory.mktemp("halls") / "halls.json")
+    shared = {"SUPERAPP_MONGODB__DATABASE": f"scale_{tag}", "SUPERAPP_REDIS__KEY_PREFIX": f"s{tag}:",
+              "SUPERAPP_HALLS__CATALOG_FILE": str(catalog)}
     # An in-process app on the same database seeds the development registries (residents).
     seed = await start_app(backends, environ={**shared, "SUPERAPP_PROCESS__ROLE": "web"})
     fleet = Fleet(tmp_path_factory.mktemp("fleet"), {
@@ -200,6 +206,105 @@ async def test_per_ip_limits_hold_across_processes_and_ignore_forged_forwarding(
     sends = await logged(fl, lambda line: line.startswith("127.0.0.2 ") and '"POST /api/v1/auth/sms/send"' in line,
                          len(results))
     assert set(served_by(sends)) == {f"127.0.0.1:{w.port}" for w in fl.webs}
+
+
+TIANHE = "gz-hall-tianhe"
+FOOD = "440100-SJ-0207"  # an enterprise matter: queue B
+
+
+async def login_from(fl: Fleet, api: Api, resident, source_ip: str) -> dict:
+    """An L2 login whose SMS is sent from ``source_ip`` (its own per-IP budget: the fleet's
+    limit is low, for the test above, and 127.0.0.1's budget is the other tests')."""
+    phone = random_phone()
+    status, body = await post_from(source_ip, fl.nginx_port, "/api/v1/auth/sms/send",
+                                   {"phone": phone, "agreements": await agreed(api)}, {})
+    assert status == 202, body
+    resp = await api.post("/api/v1/auth/sms/verify", {"phone": phone, "code": await latest_sms_code(api, phone),
+                                                      "channel": "h5"})
+    assert resp.status == 200, resp.body
+    resp = await api.post("/api/v1/me/realname", {"name": resident.name, "id_number": resident.id_number},
+                          headers=bearer(resp.json()["access_token"]))
+    assert resp.status == 200, resp.body
+    return resp.json()
+
+
+async def scanned_by(api: Api, kiosk: str, person: dict) -> str:
+    resp = await api.post("/api/v1/scans", {"code": (await code_of(api, person))["code"]}, headers=bearer(kiosk))
+    assert resp.status == 200, resp.body
+    return resp.json()["scan_id"]
+
+
+async def test_no_two_people_share_a_hall_number_across_processes(fleet):
+    """导服台 numbers for 66 people without a phone (some 绿色通道, some enterprise matters)
+    and kiosk numbers for 6 residents scanning their codes, all at once, through nginx and
+    straight to each web process: every number of a queue on the day is taken once, and they
+    run 1, 2, 3 … with no gap."""
+    fl, seed = fleet
+    api, webs = Api(fl.url), [Api(w.url) for w in fl.webs]
+    sides = [api, *webs]  # nginx alternates; the direct ones make sure each process issues some
+    guide = await staff_token(api, demo_staff(seed.ctx, "th.daofu"))
+    kiosk = await kiosk_token(api, next(d for d in seed.ctx.demo.devices if d.device_id == "kiosk-th-01"))
+    people = [await login_from(fl, api, await new_resident(seed.ctx, name=f"取号{c}"), "127.0.0.3")
+              for c in "甲乙丙丁戊己"]
+    scans = [await scanned_by(api, kiosk, p) for p in people]
+
+    def desk(i: int):
+        body = {"matter": FOOD if i % 11 == 0 else RESIDENCE, "name": f"无手机{i}"}
+        if i % 7 == 0:
+            body["green"] = "disabled"
+        return sides[i % 3].post(f"/api/v1/staff/halls/{TIANHE}/numbers", body, headers=bearer(guide))
+
+    jobs = [desk(i) for i in range(66)]
+    jobs += [sides[i % 3].post("/api/v1/kiosk/numbers", {"scan_id": s, "matter": RESIDENCE}, headers=bearer(kiosk))
+             for i, s in enumerate(scans)]
+    results = await asyncio.gather(*jobs)
+    assert [r.status for r in results] == [201] * len(jobs), [(r.status, r.body[:200]) for r in results
+                                                              if r.status != 201]
+    answered = [r.json() for r in results]
+    assert {n["queue"] for n in answered} == {"A", "B", "V"}
+
+    # As stored: per day and queue, the sequence numbers are exactly 1..n (whatever the day, even
+    # if the test ran over midnight), and the labels answered are those numbers, each once.
+    stored = await seed.ctx.db.hall_numbers.find({"hall": TIANHE}).to_list()
+    assert len(stored) == len(jobs)
+    runs: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n in stored:
+        runs[(n["day"], n["queue"])].append(n["seq"])
+    for (day, queue), seqs in runs.items():
+        assert sorted(seqs) == list(range(1, len(seqs) + 1)), (day, queue, sorted(seqs))
+    labels = [(n["queue"], n["label"]) for n in answered]
+    assert len(set(labels)) == len(labels)
+    assert sorted(n["id"] for n in answered) == sorted(n["_id"] for n in stored)
+    # each resident holds the one number the kiosk gave them
+    for person, number in zip(people, answered[66:]):
+        mine = (await api.get("/api/v1/me/numbers", headers=bearer(person["access_token"]))).json()["items"]
+        assert [n["id"] for n in mine] == [number["id"]]
+    for side in sides:
+        side.close()
+
+
+@pytest.mark.xfail(strict=False, reason="bug: QueueService._issue gives a second number when a simultaneous take "
+                                        "for the same person has claimed the day's marker but not yet stored its "
+                                        "number (halls/queue/service.py); not fixed here")
+async def test_a_double_tap_at_the_kiosk_gives_one_number_across_processes(fleet):
+    """One scan, eight simultaneous 取号 taps through both processes: one number, the same for all."""
+    fl, seed = fleet
+    api, webs = Api(fl.url), [Api(w.url) for w in fl.webs]
+    kiosk = await kiosk_token(api, next(d for d in seed.ctx.demo.devices if d.device_id == "kiosk-th-01"))
+    extra = []
+    for c in "子丑寅卯辰巳午未":
+        person = await login_from(fl, api, await new_resident(seed.ctx, name=f"连按{c}"), "127.0.0.4")
+        scan = await scanned_by(api, kiosk, person)
+        taps = await asyncio.gather(*(webs[i % 2].post("/api/v1/kiosk/numbers", {"scan_id": scan, "matter": RESIDENCE},
+                                                       headers=bearer(kiosk)) for i in range(8)))
+        assert sorted(t.status for t in taps)[-1] == 201 and {t.status for t in taps} <= {200, 201}, taps
+        ids = {t.json()["id"] for t in taps}
+        mine = (await api.get("/api/v1/me/numbers", headers=bearer(person["access_token"]))).json()["items"]
+        if len(ids) > 1 or len(mine) > 1:
+            extra.append((c, sorted(t.json()["label"] for t in taps), len(mine)))
+    assert extra == [], extra  # (who, labels answered, numbers they now hold)
+    for side in (api, *webs):
+        side.close()
 
 
 async def test_killing_a_web_process_mid_load_loses_no_acknowledged_write(fleet):
