@@ -11,7 +11,7 @@ from typing import Any
 
 from halls.catalog import Hall, HallDirectory
 from halls.storage import HallStore
-from halls.waits import service_minutes, wait_minutes
+from halls.waits import SAMPLE, service_minutes, wait_minutes
 from notifications.service import Notifications
 from server.events import EventHub
 
@@ -28,7 +28,7 @@ class QueueLive:
         self.notifications = notifications
 
     async def per_number(self, hall: Hall, day: str, queue: str) -> float:
-        done = [n for n in await self.store.of_day(hall.id, day) if n["queue"] == queue and n["state"] == "done"]
+        done = await self.store.recent_done(hall.id, day, queue, SAMPLE)
         return service_minutes(done, self.directory.rules.service_minutes_default)
 
     async def position(self, hall: Hall, n: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,8 @@ LIVE = CollectionSpec("appointment_live")
 NUMBERS = CollectionSpec("hall_numbers", (
     IndexModel([("hall", ASCENDING), ("day", ASCENDING), ("state", ASCENDING), ("rank", ASCENDING)]),
     IndexModel([("holder", ASCENDING), ("day", ASCENDING)]),
+    IndexModel([("hall", ASCENDING), ("day", ASCENDING), ("queue", ASCENDING), ("state", ASCENDING),
+                ("finished_at", DESCENDING)]),
 ))
 COUNTERS = CollectionSpec("hall_counters")
 WINDOWS = CollectionSpec("hall_windows")
@@ -167,7 +169,23 @@ class HallStore:
                                                     "rank": {"$lt": rank}})
 
     async def of_day(self, hall: str, day: str) -> list[dict[str, Any]]:
+        """Every number of the day (statistics and the hall page only: the busy paths read less)."""
         return await self._numbers.find({"hall": hall, "day": day}).to_list()
+
+    async def at_window(self, hall: str, day: str, window: int) -> list[dict[str, Any]]:
+        """The numbers called to, or served at, a window now."""
+        return await self._numbers.find({"hall": hall, "day": day, "state": {"$in": ["called", "serving"]},
+                                         "window": window}).to_list()
+
+    async def recent_done(self, hall: str, day: str, queue: str, limit: int) -> list[dict[str, Any]]:
+        """The queue's last ``limit`` finished numbers (their service times estimate the waits)."""
+        return await self._numbers.find({"hall": hall, "day": day, "queue": queue, "state": "done"}) \
+            .sort("finished_at", DESCENDING).limit(limit).to_list()
+
+    async def waiting_counts(self, hall: str, day: str, queues: list[str]) -> dict[str, int]:
+        """People waiting per queue (a count each, on the index)."""
+        return {q: await self._numbers.count_documents({"hall": hall, "day": day, "state": "waiting", "queue": q})
+                for q in queues}
 
     async def recently_called(self, hall: str, day: str, limit: int = 8) -> list[dict[str, Any]]:
         return await self._numbers.find({"hall": hall, "day": day, "called_at": {"$gt": 0}}

@@ -67,9 +67,8 @@ class CallingService:
         w = self._window(hall, number)
         doc = await self.store.window(hall.id, number)
         day = now_local().date().isoformat()
-        numbers = await self.store.of_day(hall.id, day)
-        current = [n for n in numbers if n.get("window") == number and n["state"] in ("called", "serving")]
-        waiting = Counter(n["queue"] for n in numbers if n["state"] == "waiting")
+        current = await self.store.at_window(hall.id, day, number)
+        waiting = await self.store.waiting_counts(hall.id, day, list(w.queues))
         return {"hall": hall.id, "hall_name": hall.name, "window": number, "window_name": w.name,
                 "queues": list(w.queues), "open": bool(doc and doc.get("clerk") == principal.subject),
                 "current": [self._clerk_view(n) for n in current],
@@ -90,8 +89,7 @@ class CallingService:
         hall = self.queue.hall_of_staff(principal, hall_id, *CLERK)
         w = await self._mine(principal, hall, number)
         day = now_local().date().isoformat()
-        busy = [n for n in await self.store.of_day(hall.id, day)
-                if n.get("window") == number and n["state"] in ("called", "serving")]
+        busy = await self.store.at_window(hall.id, day, number)
         if busy:
             raise Conflict(f"{busy[0]['label']} 还在窗口办理，请先办结或过号", code="window_busy",
                            extra={"number_id": busy[0]["_id"]})
@@ -205,8 +203,7 @@ class CallingService:
     async def display(self, actor: ScanActor, hall_id: str) -> dict[str, Any]:
         hall = self.queue.hall_of_device(actor, hall_id)
         day = now_local().date().isoformat()
-        numbers = await self.store.of_day(hall.id, day)
-        waiting = Counter(n["queue"] for n in numbers if n["state"] == "waiting")
+        waiting = await self.store.waiting_counts(hall.id, day, list(self.directory.queues))
         called = [n for n in await self.store.recently_called(hall.id, day) if n["state"] in ("called", "serving")]
         return {"hall": hall.id, "hall_name": hall.name, "open": self.directory.is_open(hall, now_local()),
                 "called": [{"label": n["label"], "window": n["window"],

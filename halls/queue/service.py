@@ -12,6 +12,8 @@ for their period, then walk-ins, each by the time the number was taken. One live
 person per day: taking another gives back the one they have."""
 from __future__ import annotations
 
+import asyncio
+
 import secrets
 from typing import Any
 
@@ -29,6 +31,8 @@ from server.masking import mask_name
 from server.principal import Principal, person_chain, require_level, require_role
 
 CLASS = {"green": 0, "appointment": 1, "walk_in": 2}
+LIVE_STATES = ("waiting", "called", "serving")
+HOLD_TRIES, HOLD_WAIT = 40, 0.025  # a concurrent take of the same person's number is waited for ~1 s
 SPAN = 10**13  # ranks: class * SPAN + the time the number was taken (ms)
 GREEN_MARKS = {"elderly": "老年人", "disabled": "残疾人", "pregnant": "孕妇"}
 
@@ -139,11 +143,9 @@ class QueueService:
         facts = await self.persons.person(person) if person else None
         number_id = "n" + secrets.token_hex(12)
         if person:
-            held = await self.store.claim_live(person, f"number:{day}", number_id)
-            if held:
-                existing = await self.store.number(held)
-                if existing is not None:
-                    return await self.live.position(self.directory.get(existing["hall"]) or hall, existing), False
+            existing = await self._hold(person, f"number:{day}", number_id)
+            if existing is not None:
+                return await self.live.position(self.directory.get(existing["hall"]) or hall, existing), False
         if green is None and facts is not None and (facts.age(now.date()) or 0) >= self.directory.rules.green_age:
             green = "elderly"
         queue = self.directory.green_queue() if green else self.directory.queue_of(matter)
@@ -169,6 +171,25 @@ class QueueService:
                                              "via": where})
         await self.live.progress(hall, day, queue)
         return await self.live.position(hall, doc), True
+
+    async def _hold(self, person: str, key: str, number_id: str) -> dict[str, Any] | None:
+        """One live number per person per day: hold the day's marker for ``number_id`` (None),
+        or the person's live number (a double tap, or a second kiosk). A request that holds the
+        marker but has not stored its number yet is waited for; a marker left by one that never
+        will (or by a number already finished) is taken over."""
+        for attempt in range(HOLD_TRIES):
+            held = await self.store.claim_live(person, key, number_id)
+            if not held:
+                return None
+            existing = await self.store.number(held)
+            if existing is not None and existing["state"] in LIVE_STATES:
+                return existing
+            if existing is None and attempt < HOLD_TRIES - 1:
+                await asyncio.sleep(HOLD_WAIT)
+                continue
+            if await self.store.move_live(person, key, held, number_id):
+                return None
+        raise Conflict("取号太频繁，请稍后再试", code="number_in_progress")
 
     # -- the holder's side ----------------------------------------------------------------------------
 

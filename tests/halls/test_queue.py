@@ -266,3 +266,22 @@ async def test_simultaneous_numbers_and_calls_never_collide(hallapp):
     assert len(called) == len(set(called)) >= 16
     for token, n in clerks:
         await window(hallapp, token, n, "close")
+
+
+async def test_a_double_tap_gives_one_number_and_a_finished_one_makes_room_for_another(hallapp):
+    k, clerk = await kiosk(hallapp), await staff(hallapp, "th.chuangkou2")
+    await clear_queues(hallapp)
+    who = await person(hallapp, "连按两次")
+    scan_id = await scanned(hallapp, k, who)
+    taps = await asyncio.gather(*(take(hallapp, k, scan_id=scan_id, matter=RESIDENCE) for _ in range(8)))
+    assert {t.status for t in taps} <= {200, 201} and [t.status for t in taps].count(201) == 1, [t.body for t in taps]
+    assert len({t.json()["id"] for t in taps}) == 1
+    # served and finished: the same day, the person may take a number for another matter
+    assert (await window(hallapp, clerk, 2, "open")).status == 200
+    called = (await window(hallapp, clerk, 2, "call-next")).json()
+    assert called["id"] == taps[0].json()["id"], called
+    serving = (await on_number(hallapp, clerk, 2, called, "serve")).json()
+    assert (await on_number(hallapp, clerk, 2, serving, "finish")).status == 200
+    assert (await window(hallapp, clerk, 2, "close")).status == 200
+    second = await take(hallapp, k, scan_id=await scanned(hallapp, k, who), matter=SOCIAL)
+    assert second.status == 201 and second.json()["id"] != called["id"], second.body

@@ -283,9 +283,6 @@ async def test_no_two_people_share_a_hall_number_across_processes(fleet):
         side.close()
 
 
-@pytest.mark.xfail(strict=False, reason="bug: QueueService._issue gives a second number when a simultaneous take "
-                                        "for the same person has claimed the day's marker but not yet stored its "
-                                        "number (halls/queue/service.py); not fixed here")
 async def test_a_double_tap_at_the_kiosk_gives_one_number_across_processes(fleet):
     """One scan, eight simultaneous 取号 taps through both processes: one number, the same for all."""
     fl, seed = fleet
