@@ -88,6 +88,16 @@ class SmsConfig(_Section):
     daily_limit_per_phone: int = Field(10, ge=1, le=100)
     hourly_sends_per_ip: int = Field(30, ge=1, le=10_000)
     verifies_per_ip_per_minute: int = Field(30, ge=1, le=10_000)
+    # Login codes by region: the gateway's template id and sign. Hong Kong, Macao and Taiwan
+    # (+852 / +853 / +886) get traditional characters, other countries English.
+    login_template: str = Field("login_code", min_length=1, max_length=64)
+    login_template_hmt: str = Field("login_code_hmt", min_length=1, max_length=64)
+    login_template_international: str = Field("login_code_intl", min_length=1, max_length=64)
+    sign_name_hmt: str = Field("政務超級應用", min_length=1, max_length=32)
+    sign_name_international: str = Field("Gov Super App", min_length=1, max_length=32)
+    # Messages to numbers outside the mainland (HMT included) cost more: at most this many a
+    # day (China time) for the whole platform; then 429 sms_international_budget_exhausted.
+    international_daily_budget: int = Field(2000, ge=0, le=10_000_000)
 
 
 class VerificationConfig(_Section):

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 
-from identity.accounts.sms import validate_phone
+from identity.phones import PATTERN as PHONE_PATTERN
+from identity.phones import normalize as normalize_phone
 from server.errors import NotFound
 from server.http.base import BaseHandler
 from server.http.routing import operation, route
@@ -26,6 +27,8 @@ class OutboxMessage(BaseModel):
     params: dict[str, str]
     text: str
     at: int
+    region: str = Field("mainland", description="mainland、hmt（港澳台，繁体）或 international（英文）")
+    sign: str | None = Field(None, description="短信签名（非默认签名时）")
 
 
 class OutboxOut(BaseModel):
@@ -33,7 +36,8 @@ class OutboxOut(BaseModel):
 
 
 class OutboxQuery(BaseModel):
-    phone: str = Field(min_length=11, max_length=11, json_schema_extra={"pattern": r"^1[3-9][0-9]{9}$"})
+    phone: str = Field(min_length=8, max_length=16, json_schema_extra={"pattern": PHONE_PATTERN},
+                       description="中国大陆 11 位，或 E.164（+852…；在地址中写作 %2B852…）")
 
 
 class DemoResidentOut(BaseModel):
@@ -107,8 +111,10 @@ class SmsOutboxHandler(BaseHandler):
     async def get(self, query: OutboxQuery) -> OutboxOut:
         if self.outbox is None:
             raise NotFound("当前使用真实短信网关，没有开发发件箱", code="no_dev_outbox")
-        phone = validate_phone(query.phone)
-        return OutboxOut(items=await self.outbox.outbox(phone))
+        raw = query.phone
+        if raw.startswith(" ") and raw.strip().isdigit():
+            raw = "+" + raw.strip()  # ?phone=+852… unencoded: the + arrived as a space
+        return OutboxOut(items=await self.outbox.outbox(normalize_phone(raw)))
 
 
 class FacePageQuery(BaseModel):

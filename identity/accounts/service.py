@@ -22,7 +22,8 @@ from identity.accounts.sms import SmsCodes, validate_phone
 from identity.actors import ActorNames
 from identity.agreements.service import Agreements
 from identity.accounts.storage import PersonStore
-from identity.idnumber import InvalidIdNumber, parse_id_number
+from identity.documents import InvalidDocument, country_name, mask_document, parse_document, type_of
+from identity.phones import mask_any_phone
 from identity.sessions.service import Sessions, TokenPair
 from identity.verification import VerificationProvider
 from server.audit import Actor, AuditTrail
@@ -35,7 +36,7 @@ from server.errors import (
     RateLimited,
     Unprocessable,
 )
-from server.masking import mask_id_number, mask_name, mask_phone
+from server.masking import mask_name
 from server.pii import PiiCipher
 from server.principal import LEVEL_NAMES, Caller, Principal, person_chain, require_level
 from server.providers.wechat import WeChatGateway
@@ -43,6 +44,8 @@ from server.storage.limits import Limits
 
 CHINA = timezone(timedelta(hours=8))
 REALNAME_DAILY_ATTEMPTS = 10
+_INVALID_CODES = {"id_number": "id_number_invalid", "nationality": "nationality_invalid",
+                  "visa_number": "visa_number_invalid"}
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,7 @@ class AccountService:
                     await self.persons.release("phone", me["phone_bidx"], me["_id"])
                 me = await self.persons.update(me["_id"], self._phone_fields(phone), now_ms(), max_={"level": 1})
                 await self._record(me["_id"], Actor("person", me["_id"]), "phone.bound", caller,
-                                   phone=mask_phone(phone), via="wechat")
+                                   phone=mask_any_phone(phone), via="wechat")
             token, claims = self.sessions.derive(principal, me["level"])
             return PhoneBound(self.profile(me), False, token, self.sessions.tokens.ttl, None)
         return await self._hand_wechat_to(me, owner, phone, principal, caller)
@@ -221,7 +224,7 @@ class AccountService:
         await self.persons.update(me["_id"], {"status": "joined", "joined_into": owner_id, "wechat_bound": False}, now)
         await self.sessions.end_all(me["_id"])
         await self._record(owner_id, Actor("person", owner_id), "wechat.bound", caller,
-                           via="phone", phone=mask_phone(phone))
+                           via="phone", phone=mask_any_phone(phone))
         await self._record(me["_id"], Actor("person", me["_id"]), "account.joined", caller, into=owner_id)
         pair = await self.sessions.start(owner_id, principal.channel, owner["level"])
         return PhoneBound(self.profile(owner), True, pair.access_token, pair.expires_in, pair)
@@ -243,15 +246,20 @@ class AccountService:
 
     # -- real name -------------------------------------------------------------------------------
 
-    async def verify_realname(self, principal: Principal, name: str, id_number: str, caller: Caller) -> LevelUp:
+    async def verify_realname(self, principal: Principal, name: str, id_number: str, caller: Caller,
+                              id_type: str = "resident_id", nationality: str | None = None,
+                              visa_number: str | None = None) -> LevelUp:
+        """L2 by a document the verification provider confirms: the resident ID card, or a
+        document of people from Hong Kong, Macao, Taiwan and abroad (:mod:`identity.documents`).
+        A document check reaches L2 at most; L3 needs the face check."""
         require_level(principal, 1)
         try:
-            parsed = parse_id_number(id_number)
-        except InvalidIdNumber as e:
-            raise InvalidInput(str(e), code="id_number_invalid", errors=[FieldError("id_number", str(e))],
-                               extra={"reason": e.reason}) from None
+            parsed = parse_document(id_type, id_number, nationality, visa_number)
+        except InvalidDocument as e:
+            raise InvalidInput(str(e), code=_INVALID_CODES.get(e.field, "validation_failed"),
+                               errors=[FieldError(e.field, str(e))], extra={"reason": e.reason}) from None
         me = await self._person(principal.subject)
-        id_key = self.pii.blind_index(parsed.value, "id_number")
+        id_key = self.pii.blind_index(parsed.number, "id_number")
         if me.get("realname"):
             if me["realname"]["id_bidx"] == id_key and me["realname"]["name"] == name:
                 return self._level_up(me, principal)  # already done: same answer again
@@ -264,10 +272,14 @@ class AccountService:
         if await self.limits.add_day("realname", me["_id"], day) > REALNAME_DAILY_ATTEMPTS:
             raise RateLimited("今日实名认证尝试次数过多，请明天再试", code="realname_too_many_attempts",
                               retry_after=_seconds_to_midnight())
-        result = await self.verifier.verify_identity(name, parsed.value)
+        result = await self.verifier.verify_identity(name, parsed.number, parsed.id_type, parsed.nationality,
+                                                     parsed.visa_number)
         if result != "match":
             await self._record(me["_id"], Actor("person", me["_id"]), "realname.failed", caller,
-                               result=result, id_number=parsed.masked)
+                               result=result, id_type=parsed.id_type, id_number=parsed.masked)
+            if result == "mismatch" and parsed.id_type == "passport":
+                raise Unprocessable("姓名或签证号码与护照信息不一致，请核对后重试", code="realname_mismatch",
+                                    errors=[FieldError("name", "姓名或签证号码与护照信息不一致")])
             if result == "mismatch":
                 raise Unprocessable("姓名与证件号码不一致，请核对后重试", code="realname_mismatch",
                                     errors=[FieldError("name", "姓名与证件号码不一致")])
@@ -277,12 +289,15 @@ class AccountService:
         if owner != me["_id"]:
             raise Conflict("该证件号码已被其他账户实名认证", code="id_number_bound_to_other_account",
                            errors=[FieldError("id_number", "该证件号码已被其他账户使用")])
-        realname = {"name": name, "id_enc": self.pii.encrypt(parsed.value, "id_number"), "id_bidx": id_key,
-                    "document": parsed.document, "gender": parsed.gender,
-                    "birth_date": parsed.birth_date.isoformat(), "verified_at": now_ms()}
+        realname = {"name": name, "id_enc": self.pii.encrypt(parsed.number, "id_number"), "id_bidx": id_key,
+                    "id_type": parsed.id_type, "document": parsed.document, "nationality": parsed.nationality,
+                    "gender": parsed.gender,
+                    "birth_date": parsed.birth_date.isoformat() if parsed.birth_date else None,
+                    "verified_at": now_ms()}
         me = await self.persons.update(me["_id"], {"realname": realname}, now_ms(), max_={"level": 2})
         await self._record(me["_id"], Actor("person", me["_id"]), "realname.verified", caller,
-                           document=parsed.document, id_number=parsed.masked)
+                           document=parsed.document, id_type=parsed.id_type, id_number=parsed.masked,
+                           nationality=parsed.nationality or "")
         return self._level_up(me, principal)
 
     async def verify_face(self, principal: Principal, evidence: str, caller: Caller) -> LevelUp:
@@ -293,7 +308,7 @@ class AccountService:
             raise PermissionDenied("请先完成实名认证（L2）", code="level_too_low",
                                    extra={"required_level": 2, "current_level": me["level"]})
         id_number = self.pii.decrypt(rn["id_enc"], "id_number")
-        result = await self.verifier.verify_face(rn["name"], id_number, evidence)
+        result = await self.verifier.verify_face(rn["name"], id_number, evidence, type_of(rn), rn.get("nationality"))
         if result != "pass":
             await self._record(me["_id"], Actor("person", me["_id"]), "face.failed", caller)
             raise Unprocessable("人脸核验未通过，请在光线充足处正对屏幕重试", code="face_verification_failed",
@@ -312,7 +327,8 @@ class AccountService:
             raise PermissionDenied("请先完成实名认证（L2）", code="level_too_low",
                                    extra={"required_level": 2, "current_level": me["level"]})
         return await self.verifier.face_session(rn["name"], self.pii.decrypt(rn["id_enc"], "id_number"),
-                                                self.public_base_url + return_path)
+                                                self.public_base_url + return_path, type_of(rn),
+                                                rn.get("nationality"))
 
     def _level_up(self, me: dict[str, Any], principal: Principal) -> LevelUp:
         token, _ = self.sessions.derive(principal, me["level"], principal.claims)
@@ -349,20 +365,30 @@ class AccountService:
         realname = None
         if rn:
             id_number = self.pii.decrypt(rn["id_enc"], "id_number")
+            nationality = rn["nationality"] if "nationality" in rn else _nationality_of(type_of(rn), id_number)
             realname = RealnameOut(
                 name=rn["name"] if reveal else mask_name(rn["name"]),
-                id_number=id_number if reveal else mask_id_number(id_number),
-                document=rn["document"], gender=rn["gender"], birth_date=rn["birth_date"],
-                verified_at=to_datetime(rn["verified_at"]),
+                id_number=id_number if reveal else mask_document(id_number),
+                id_type=type_of(rn), document=rn["document"], nationality=nationality,
+                nationality_name=country_name(nationality), gender=rn.get("gender"),
+                birth_date=rn.get("birth_date"), verified_at=to_datetime(rn["verified_at"]),
             )
         return Profile(
             id=doc["_id"], level=doc["level"], level_name=LEVEL_NAMES[doc["level"]],
-            phone=(phone if reveal else mask_phone(phone)) if phone else None,
+            phone=(phone if reveal else mask_any_phone(phone)) if phone else None,
             nickname=doc.get("nickname"), elder_mode=bool(doc.get("elder_mode")),
             wechat_bound=bool(doc.get("wechat_bound")), realname=realname,
             face_verified_at=to_datetime(doc.get("face_verified_at")), revealed=reveal,
             created_at=to_datetime(doc["created_at"]),
         )
+
+
+def _nationality_of(id_type: str, id_number: str) -> str | None:
+    """Of a real name verified before document types were kept (an 18-digit number says it)."""
+    try:
+        return parse_document(id_type, id_number).nationality
+    except InvalidDocument:
+        return None
 
 
 def _new_person_id() -> str:

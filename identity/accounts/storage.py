@@ -13,7 +13,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from server.storage.mongo import CollectionSpec
+from server.storage.mongo import CollectionSpec, insert_if_absent
 from server.storage.redis import Keys, count_in_window
 
 # The development population / enterprise registries stand in for the real
@@ -33,13 +33,18 @@ COLLECTIONS = [REGISTRY_PERSONS, REGISTRY_ENTERPRISES, PERSONS, PHONE_BINDINGS, 
 
 
 class RegistryStore:
-    """The development registries (read-only for the app)."""
+    """The development registries (read-only for the app; filled by the demo data and, for
+    people with cross-border documents, :meth:`add_person`)."""
 
     def __init__(self, db: AsyncDatabase):
         self._db = db
 
     async def person_by_id_bidx(self, id_bidx: str) -> dict[str, Any] | None:
         return await self._db[REGISTRY_PERSONS.name].find_one({"id_bidx": id_bidx})
+
+    async def add_person(self, id_bidx: str, fields: dict[str, Any]) -> bool:
+        """A person of the development population registry (kept if already there)."""
+        return await insert_if_absent(self._db, REGISTRY_PERSONS.name, {"id_bidx": id_bidx}, fields)
 
     async def enterprise(self, uscc: str) -> dict[str, Any] | None:
         return await self._db[REGISTRY_ENTERPRISES.name].find_one({"uscc": uscc})

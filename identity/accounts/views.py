@@ -29,7 +29,7 @@ from identity.closure.service import AccountClosure
 from identity.sessions.models import tokens_out
 from server.http.base import BaseHandler
 from server.http.routing import operation, route
-from server.principal import MINIAPP, PERSON_CHANNELS, Principal
+from server.principal import ANY_PROXY_SCOPE, MINIAPP, PERSON_CHANNELS, Principal
 
 AUTH = ["身份认证 Identity"]
 ME = ["我的 Me"]
@@ -74,6 +74,9 @@ class WechatPhoneHandler(AccountHandler):
 
 class SmsSendHandler(AccountHandler):
     @operation("发送短信验证码（6 位，5 分钟有效；每号 60 秒 1 次、每日 10 次）", tags=AUTH,
+               description="中国大陆号码 11 位；港澳台及境外号码用 E.164（+852…、+853…、+886…、+1…），短信分别为"
+                           "繁体中文、英文。发往境外（含港澳台）的短信另有全平台每日总量，用完为 429 "
+                           "sms_international_budget_exhausted。",
                body=SmsSendIn, response=SmsSendOut, status=202, errors=(409, 429, 503))
     async def post(self, body: SmsSendIn) -> SmsSendOut:
         agreed = body.agreements.model_dump() if body.agreements else None
@@ -110,7 +113,7 @@ class LogoutAllHandler(AccountHandler):
 
 class MeHandler(AccountHandler):
     @operation("我的账户（个人信息默认脱敏；reveal=1 由本人明确请求时显示明文并记入日志）", tags=ME,
-               auth=PERSON_CHANNELS, query=MeQuery, response=Profile)
+               auth=PERSON_CHANNELS, proxy=ANY_PROXY_SCOPE, query=MeQuery, response=Profile)
     async def get(self, principal: Principal, query: MeQuery) -> Profile:
         return await self.accounts.me(principal, query.reveal, self.caller(principal.channel))
 
@@ -127,11 +130,15 @@ class MeHandler(AccountHandler):
 
 
 class RealnameHandler(AccountHandler):
-    @operation("实名认证：姓名 + 证件号码（需 L1；成功后为 L2）", tags=ME, auth=PERSON_CHANNELS, min_level=1,
-               body=RealnameIn, response=LevelUpOut, errors=(409, 422, 429, 503))
+    @operation("实名认证：姓名 + 证件（需 L1；成功后为 L2）", tags=ME, auth=PERSON_CHANNELS, min_level=1,
+               body=RealnameIn, response=LevelUpOut, errors=(409, 422, 429, 503),
+               description="证件类型 id_type：居民身份证（默认）、港澳居民来往内地通行证、台湾居民来往大陆通行证、"
+                           "港澳台居民居住证、外国人永久居留身份证、外国护照（另填国籍与签证号码）。格式不对为 400 并指明字段；"
+                           "核验服务查无此证为 422 realname_not_found。证件核验最高到 L2，L3 须人脸核验。")
     async def post(self, principal: Principal, body: RealnameIn) -> LevelUpOut:
         result = await self.accounts.verify_realname(principal, body.name, body.id_number,
-                                                         self.caller(principal.channel))
+                                                     self.caller(principal.channel), body.id_type,
+                                                     body.nationality, body.visa_number)
         return level_up_out(result)
 
 

@@ -18,11 +18,11 @@ from identity.accounts.storage import PersonStore
 from identity.closure.models import ClosurePreview, Obligation
 from identity.codes.service import CodeService
 from identity.enterprises.storage import EnterpriseStore
+from identity.phones import mask_any_phone
 from identity.sessions.service import Sessions
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms
 from server.errors import Conflict, FieldError, InvalidInput, PermissionDenied, Unprocessable
-from server.masking import mask_phone
 from server.pii import PiiCipher
 from server.principal import Caller, Principal, enterprise_chain, person_chain
 from server.providers.wechat import WeChatGateway
@@ -81,7 +81,7 @@ class AccountClosure:
         if not doc.get("phone_enc"):
             raise Conflict("账户未绑定手机号，请用微信重新验证", code="no_phone_on_account")
         phone = self.pii.decrypt(doc["phone_enc"], "phone")
-        return mask_phone(phone), await self.sms.send(phone, caller.ip)
+        return mask_any_phone(phone), await self.sms.send(phone, caller.ip)
 
     async def _check_reauth(self, doc: dict, sms_code: str | None, wechat_code: str | None, ip: str) -> None:
         if sms_code:

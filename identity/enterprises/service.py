@@ -24,6 +24,7 @@ from identity.enterprises.models import (
     InvitationOut,
 )
 from identity.enterprises.storage import EnterpriseStore
+from identity.phones import mask_any_phone
 from identity.registry import EnterpriseRegistry
 from identity.sessions.service import Sessions
 from identity.uscc import InvalidUscc, parse_uscc
@@ -38,7 +39,7 @@ from server.errors import (
     PermissionDenied,
     Unprocessable,
 )
-from server.masking import mask_name, mask_phone
+from server.masking import mask_name
 from server.pii import PiiCipher
 from server.principal import (
     SCOPE_NAMES,
@@ -265,7 +266,7 @@ class EnterpriseService:
             person = await self.persons.get(a["person_id"])
             if person and person.get("realname"):
                 name = mask_name(person["realname"]["name"])
-        phone = mask_phone(self.pii.decrypt(a["invitee_phone_enc"], "phone")) if a.get("invitee_phone_enc") else None
+        phone = mask_any_phone(self.pii.decrypt(a["invitee_phone_enc"], "phone")) if a.get("invitee_phone_enc") else None
         status = a["status"]
         if status == "active" and a["expires_at"] <= now_ms():
             status = "expired"

@@ -1,9 +1,14 @@
 """A fake identity-verification service for tests of the production provider
-(``verification.provider = "http"``); the protocol is in identity/verification.py."""
+(``verification.provider = "http"``); the protocol is in identity/verification.py.
+
+``people`` maps a document number to the name on it, or to ``{"name", "id_type",
+"nationality", "visa_number"}`` for a cross-border document (which must then be asked for
+with that type, and for a passport that nationality and visa)."""
 from __future__ import annotations
 
 import json
 import secrets
+from typing import Any
 from urllib.parse import urlencode
 
 import tornado.web
@@ -12,9 +17,9 @@ from superapp.fakes.base import FakeServer
 
 
 class FakeVerificationState:
-    def __init__(self, token: str, people: dict[str, str]):
+    def __init__(self, token: str, people: dict[str, Any]):
         self.token = token
-        self.people = dict(people)  # id_number -> name
+        self.people = dict(people)  # id_number -> name, or {"name", "id_type", "nationality", "visa_number"}
         self.calls: list[dict[str, str]] = []
         self.broken = False
         self.sessions: dict[str, dict[str, str]] = {}  # H5 face sessions
@@ -32,7 +37,7 @@ class _Handler(tornado.web.RequestHandler):
             raise tornado.web.HTTPError(502)
         body = json.loads(self.request.body)
         self.state.calls.append({"kind": self.kind, **body})
-        name = self.state.people.get(body["id_number"])
+        name, visa_ok = _holder(self.state.people.get(body["id_number"]), body)
         if self.kind == "session":
             session = "fs" + secrets.token_hex(8)
             self.state.sessions[session] = {"name": body["name"], "id_number": body["id_number"],
@@ -41,7 +46,7 @@ class _Handler(tornado.web.RequestHandler):
             self.finish({"url": f"{here}/h5/face?{urlencode({'session': session})}"})
             return
         if self.kind == "identity":
-            result = "not_found" if name is None else ("match" if name == body["name"] else "mismatch")
+            result = "not_found" if name is None else ("match" if name == body["name"] and visa_ok else "mismatch")
         else:
             evidence = body.get("evidence", "")
             session = self.state.sessions.pop(evidence, None) if evidence.startswith("fs") else None
@@ -49,6 +54,17 @@ class _Handler(tornado.web.RequestHandler):
             live = evidence == "live-ok" or (session is not None and bound)
             result = "pass" if name == body["name"] and live else "fail"
         self.finish({"result": result})
+
+
+def _holder(entry: Any, body: dict[str, Any]) -> tuple[str | None, bool]:
+    """(the name on the document asked about, whether the visa given matches)."""
+    if entry is None or isinstance(entry, str):
+        return entry, True
+    if entry.get("id_type", "resident_id") != body.get("id_type", "resident_id"):
+        return None, True
+    if entry.get("nationality") and entry["nationality"] != body.get("nationality"):
+        return None, True
+    return entry["name"], "visa_number" not in body or body["visa_number"] == entry.get("visa_number")
 
 
 class _FacePage(tornado.web.RequestHandler):
@@ -68,7 +84,7 @@ class _FacePage(tornado.web.RequestHandler):
         self.redirect(f"{url}{sep}{urlencode({'face_result': self.get_query_argument('session')})}")
 
 
-def make_fake_verification(token: str, people: dict[str, str]) -> tuple[FakeServer, FakeVerificationState]:
+def make_fake_verification(token: str, people: dict[str, Any]) -> tuple[FakeServer, FakeVerificationState]:
     state = FakeVerificationState(token, people)
     app = tornado.web.Application([
         (r"/v1/verify/identity", _Handler, {"state": state, "kind": "identity"}),
