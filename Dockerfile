@@ -31,6 +31,7 @@ COPY matters ./matters
 COPY notifications ./notifications
 COPY tickets ./tickets
 COPY halls ./halls
+COPY proxies ./proxies
 COPY superapp ./superapp
 COPY config ./config
 COPY --from=h5 /h5/dist ./h5/dist

@@ -8,9 +8,10 @@ from typing import Any
 
 from identity.accounts.storage import PersonStore
 from identity.devices.storage import DeviceStore
+from identity.phones import mask_any_phone
 from identity.staff.storage import StaffStore
 from server.audit import ActionNames
-from server.masking import mask_name, mask_phone
+from server.masking import mask_name
 from server.pii import PiiCipher
 
 STAFF_PREFIX = "staff:"
@@ -30,7 +31,7 @@ class ActorNames:
         if doc and doc.get("realname"):
             return mask_name(doc["realname"]["name"])
         if doc and doc.get("phone_enc"):
-            return f"用户 {mask_phone(self._pii.decrypt(doc['phone_enc'], 'phone'))}"
+            return f"用户 {mask_any_phone(self._pii.decrypt(doc['phone_enc'], 'phone'))}"
         return "其他用户"
 
     async def _clerk(self, actor_id: str) -> str:
@@ -43,16 +44,20 @@ class ActorNames:
         doc = await self._devices.get(device_id)
         return doc["name"] if doc else "自助终端"
 
+    async def _proxy(self, person_id: str) -> str:
+        return f"由 {await self._person(person_id)} 代办"
+
     async def label(self, entries: list[dict[str, Any]], reader: str) -> list[dict[str, Any]]:
         """The entries with ``actor.name`` and ``action_name`` filled in; ``reader`` is the person reading them."""
-        lookups = {"person": self._person, "staff": self._clerk, "device": self._device}
+        lookups = {"person": self._person, "staff": self._clerk, "device": self._device, "proxy": self._proxy}
         names: dict[tuple[str, str], str] = {}
         for e in entries:
             a = e.get("actor") or {}
             key = (a.get("type", ""), a.get("id", ""))
             if key in names or key[0] not in lookups:
                 continue
-            names[key] = "本人" if key == ("person", reader) else await lookups[key[0]](key[1])
+            names[key] = ("本人" if key == ("person", reader) else "本人代办" if key == ("proxy", reader)
+                          else await lookups[key[0]](key[1]))
         out = []
         for e in entries:
             a = e.get("actor") or {}

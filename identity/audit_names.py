@@ -12,7 +12,7 @@ AUDIT_ACTIONS = {
     "consent.requested": "收到授权请求", "consent.decided": "作出授权决定", "consent.approved": "同意授权",
     "consent.partially_approved": "部分同意授权", "consent.rejected": "拒绝授权",
     "consent.disclosed": "授权信息已提供给对方",
-    "enterprise.bound": "绑定企业", "acting.started": "切换为代表企业办事",
+    "enterprise.bound": "绑定企业", "acting.started": "切换为代表企业办事", "proxy.acting_started": "亲友开始为您代办",
     "agent.invited": "授权经办人", "agent.accepted": "接受经办人授权", "agent.declined": "拒绝经办人授权",
     "agent.changed": "修改经办人授权", "agent.revoked": "撤销经办人授权", "agent.left": "退出企业经办",
 }

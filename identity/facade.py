@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from identity.accounts.storage import PersonStore
+from identity.documents import type_of
 from identity.enterprises.storage import EnterpriseStore
 from server.pii import PiiCipher
 
@@ -30,6 +31,8 @@ class PersonFacts:
     gender: str | None = None
     birth_date: date | None = None
     face_verified: bool = False
+    id_type: str | None = None  # resident_id, hk_macao_permit, taiwan_permit, passport… (identity.documents)
+    nationality: str | None = None  # ISO 3166 alpha-3 of the nationality or region, where kept
 
     @property
     def verified(self) -> bool:
@@ -87,11 +90,17 @@ class Directory:
             document=rn.get("document"), gender=rn.get("gender"),
             birth_date=date.fromisoformat(rn["birth_date"]) if rn.get("birth_date") else None,
             face_verified=doc.get("face_verified_at") is not None,
+            id_type=type_of(rn), nationality=rn.get("nationality"),
         )
 
     async def person(self, person_id: str) -> PersonFacts | None:
         doc = await self._persons.get(person_id)
         return self.person_facts(doc) if doc else None
+
+    async def person_by_phone(self, phone: str) -> PersonFacts | None:
+        """The account that logs in with this phone number (as the person registered it), if any."""
+        owner = await self._persons.bound_to("phone", self._pii.blind_index(phone, "phone"))
+        return await self.person(owner) if owner else None
 
     async def person_with_id_index(self, id_index: str) -> str | None:
         """The account verified with this ID number (its blind index), if any."""

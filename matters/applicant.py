@@ -73,6 +73,11 @@ class Sources:
             if e is None:
                 raise NotFound("未找到该企业", code="enterprise_not_found")
             return Applicant("enterprise", e.id, e.name, principal.subject, enterprise=e)
+        if principal.proxy is not None:  # 亲友代办: the person's own application, filed by the proxy
+            p = principal.proxy
+            return await self.person_applicant(principal.subject, via={
+                "type": "proxy", "id": p.proxy_id, "name": p.proxy_name,
+                "kind": "监护人" if p.kind == "guardian" else "亲友"})
         return await self.person_applicant(principal.subject)
 
     async def person_applicant(self, person_id: str, certificates: frozenset[str] | None = None,

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from card_wallet.catalog import Catalog
+from matters.jurisdiction import check as check_jurisdiction
 from matters.rules import RuleError, validate_rule
 from server.config import ConfigError
 from server.schema_errors import schema_validator
@@ -68,21 +69,38 @@ class Matter:
     def allows(self, kind: str) -> bool:
         return self.target in (kind, "both")
 
+    @property
+    def jurisdiction(self) -> dict[str, Any] | None:
+        """通办: where it may be applied for and who handles it (``matters.jurisdiction``)."""
+        return self.raw.get("jurisdiction")
+
+    @property
+    def tongban(self) -> str:
+        return (self.jurisdiction or {}).get("tongban", "local")
+
     def searchable(self) -> str:
         return " ".join([self.code, self.name, self.department_name, *self.raw.get("conditions", []),
                          *(m["name"] for m in self.materials)])
 
 
 class MatterCatalog:
-    def __init__(self, matters: list[Matter]):
+    def __init__(self, matters: list[Matter], online_office: dict[str, str] | None = None):
         self.matters = {m.code: m for m in matters}
+        # who receives online applications that another region handles (the city's 通办 desk)
+        self.online_office = online_office or {"department": "gz-zwfw", "region": "440100",
+                                               "department_name": "广州市政务服务和数据管理局（通办专窗）"}
 
     def get(self, code: str) -> Matter | None:
         return self.matters.get(code)
 
-    def search(self, q: str = "", target: str | None = None, department: str | None = None) -> list[Matter]:
+    def search(self, q: str = "", target: str | None = None, department: str | None = None,
+               tongban: bool | None = None, cross_border: bool | None = None) -> list[Matter]:
         out = []
         for m in self.matters.values():
+            if tongban is not None and (m.tongban != "local") != tongban:
+                continue
+            if cross_border is not None and bool(m.raw.get("cross_border")) != cross_border:
+                continue
             if q and q not in m.searchable():
                 continue
             if target and not m.allows(target):
@@ -128,9 +146,32 @@ def situation_validators(entry: dict[str, Any], fields: set[str]) -> dict[str, D
     return out
 
 
+def attach_translations(path: Path, matters: list[Matter]) -> None:
+    """Optional translations of the catalog's texts (``matters.i18n.json`` beside ``path``):
+    ``{code: {"zh-TW" | "en": {name, department_name, fees, legal_basis, conditions: [...],
+    materials: {id: name}, situations: {id: {name, description}}, fields: {key: title},
+    options: {value: label}}}}``, attached to each matter as ``raw["i18n"]`` (the guide carries
+    it; the H5 falls back to the Chinese text, marked, where a translation is missing).
+    Codes not in the catalog are ignored."""
+    file = path.with_name("matters.i18n.json")
+    if not file.exists():
+        return
+    try:
+        texts = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError("matters", f"cannot read {file}: {e}") from None
+    if not isinstance(texts, dict):
+        raise ConfigError("matters", f"{file.name}: expected an object of matter codes")
+    for m in matters:
+        tr = texts.get(m.code)
+        if isinstance(tr, dict):
+            m.raw["i18n"] = {locale: t for locale, t in tr.items() if isinstance(t, dict)}
+
+
 def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))["matters"]
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        raw = doc["matters"]
     except (OSError, ValueError, KeyError) as e:
         raise ConfigError("matters", f"cannot read {path}: {e}") from None
     out, seen = [], set()
@@ -145,6 +186,8 @@ def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
             validator = schema_validator(entry["form"]["schema"])
             fields = set(entry["form"]["schema"]["properties"])
             situations = situation_validators(entry, fields)
+            if "jurisdiction" in entry:
+                check_jurisdiction(entry["jurisdiction"])
             ids = set()
             for m in entry["materials"]:
                 if m["id"] in ids:
@@ -182,4 +225,5 @@ def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
                               entry["min_level"], entry, validator, situations))
         except (KeyError, TypeError, ValueError, SchemaError) as e:
             raise ConfigError("matters", f"matter {code} in {path.name}: {e}") from None
-    return MatterCatalog(out)
+    attach_translations(path, out)
+    return MatterCatalog(out, doc.get("online_office"))

@@ -114,8 +114,19 @@ class Lifecycle:
         events = [first]
         if action == "accept":
             set_["accepted_on"] = today.isoformat()
-            events.append({"state": "in_review", "at": now, "actor": actor.as_dict(), "comment": "",
+            handing = app.get("forwarded") and app["handling"]["department"] != app["department"]
+            events.append({"state": "in_review", "at": now, "actor": actor.as_dict(),
+                           "comment": f"已转交{app['handling']['department_name']}审查（收受分离）" if handing else "",
+                           **({"event": "forwarded", "to": app["handling"]} if handing else {}),
                            **({"actor_name": note["actor_name"]} if note and "actor_name" in note else {})})
+            if handing:  # 收受分离: the receiving office accepted; the handling office decides
+                set_["department"] = app["handling"]["department"]
+                set_["department_name"] = app["handling"]["department_name"]
+        if action == "complete" and app.get("forwarded"):
+            d = app.get("delivery") or {}
+            back = {"wallet": "结果已放入卡包", "mail": f"结果将邮寄至 {d.get('address', '')}",
+                    "pickup": f"结果已转回收件地，请到{d.get('at', '')}领取"}.get(d.get("method", ""), "")
+            first["comment"] = "；".join(x for x in (comment, back) if x)
         if action == "request-supplement":
             set_["paused_since"] = today.isoformat()
         if (action == "resubmit" or to in FINISHED) and app.get("paused_since"):

@@ -13,7 +13,8 @@ from server.storage.mongo import CollectionSpec
 APPLICATIONS = CollectionSpec(
     "applications",
     (IndexModel([("applicant_key", ASCENDING), ("created_at", DESCENDING)]), IndexModel([("outbox_pending", ASCENDING)]),
-     IndexModel([("department", ASCENDING), ("state", ASCENDING)]), IndexModel([("number", ASCENDING)], unique=True)),
+     IndexModel([("department", ASCENDING), ("state", ASCENDING)]), IndexModel([("number", ASCENDING)], unique=True),
+     IndexModel([("receiving.department", ASCENDING), ("state", ASCENDING)])),
 )
 UPLOADS = CollectionSpec("uploads", (IndexModel([("owner", ASCENDING)]),))
 COUNTERS = CollectionSpec("counters")
@@ -62,7 +63,8 @@ class ApplicationStore:
         return await self._apps.find({"applicant_key": key, "department": department}).limit(500).to_list()
 
     async def of_department(self, department: str, states: list[str] | None, matter: str | None) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"department": department}
+        """The department's applications: those it handles, and those it received for another (收受分离)."""
+        query: dict[str, Any] = {"$or": [{"department": department}, {"receiving.department": department}]}
         if states:
             query["state"] = {"$in": states}
         if matter:

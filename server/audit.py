@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from server.clock import now_ms
@@ -25,9 +25,21 @@ GENESIS = "0" * 64
 _written_heads: ContextVar[dict[str, tuple[int, str]] | None] = ContextVar("audit_written_heads", default=None)
 
 
+# A proxy acting for a person (亲友代办) in this request: (the person, the proxy). What the
+# request records as done by the person is recorded as done by the proxy on the person's
+# behalf, and mirrored into the proxy's own trail: both read it.
+_on_behalf: ContextVar[tuple[str, str] | None] = ContextVar("audit_on_behalf", default=None)
+
+
 def begin_request() -> None:
     """Called as each request starts (each runs in its own task, so its own context)."""
     _written_heads.set({})
+    _on_behalf.set(None)
+
+
+def acting_for(person_id: str, proxy_id: str) -> None:
+    """This request is a proxy's, for ``person_id`` (set once the caller is authenticated)."""
+    _on_behalf.set((person_id, proxy_id))
 
 
 @dataclass(frozen=True)
@@ -123,7 +135,23 @@ class AuditTrail:
 
     async def record_many(self, chain: str, items: list["Entry"]) -> list[dict[str, Any]]:
         """Append entries in order: one read of the chain's head (none if this request wrote
-        it last), one insert, one move of the head."""
+        it last), one insert, one move of the head. In a proxy's request, entries the person
+        "did" name the proxy as the actor, and a copy goes to the proxy's trail."""
+        behalf = _on_behalf.get()
+        if behalf is not None:
+            person, proxy = behalf
+            me, them = Actor("person", person), Actor("proxy", proxy)
+            items = [replace(i, actor=them, details={**(i.details or {}), "on_behalf_of": person})
+                     if i.actor == me else i for i in items]
+            mirrored = [replace(i, target=i.target or {"type": "person", "id": person}, event=None)
+                        for i in items if i.actor == them]
+            if mirrored and chain != f"person:{proxy}":
+                written = await self._append(chain, items)
+                await self._append(f"person:{proxy}", mirrored)
+                return written
+        return await self._append(chain, items)
+
+    async def _append(self, chain: str, items: list["Entry"]) -> list[dict[str, Any]]:
         heads = _written_heads.get()
         known = heads.get(chain) if heads is not None else None
         written: list[dict[str, Any]] = []

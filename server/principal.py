@@ -17,6 +17,9 @@ PERSON_CHANNELS = frozenset({MINIAPP, H5, PORTAL})
 
 LEVEL_NAMES = {0: "L0 未实名", 1: "L1 手机号已验证", 2: "L2 实名认证", 3: "L3 人脸认证"}
 SCOPE_NAMES = {"matters": "办事", "certificates": "证照", "code": "企业码", "agents": "授权管理"}
+# What a person may let a relative or friend do for them (亲友代办), and what each operation needs.
+PROXY_SCOPES = {"matters": "办事", "certificates": "证照（查看与使用）", "appointments": "预约与取号", "tickets": "12345 诉求"}
+ANY_PROXY_SCOPE = "*"  # an operation any proxy may call (reading who they act for, the events stream)
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class Acting:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the subject of a verified, unrevoked access token."""
+    """Who is calling: the subject of a verified, unrevoked access token. A proxy acting for a
+    person (亲友代办) is that person as ``subject``, with ``proxy`` saying who really calls."""
 
     subject: str
     channel: str
@@ -40,6 +44,31 @@ class Principal:
     claims: dict[str, Any] = field(default_factory=dict)
     acting: Acting | None = None
     iat: float = 0.0
+    proxy: "ProxyActing | None" = None
+
+
+@dataclass(frozen=True)
+class ProxyActing:
+    """A person acting for another under a grant, as checked against the grant now."""
+
+    proxy_id: str  # who really calls
+    grant_id: str
+    kind: str  # authorised (the person agreed) / guardian (a parent for a minor)
+    scopes: frozenset[str]
+    proxy_name: str  # masked, for timelines and audit trails ("由 王** 代办")
+    own: Principal  # the proxy's own principal, to switch back
+
+
+def require_proxy_scope(principal: Principal, scope: str | None) -> None:
+    """A proxy may call only operations that name a scope of their grant; everything else
+    (login, real name, proxies, closing the account …) stays the person's own."""
+    if principal.proxy is None or scope == ANY_PROXY_SCOPE:
+        return
+    if scope is None:
+        raise PermissionDenied("代办身份不能进行此操作，请切换回本人身份", code="not_allowed_for_proxy")
+    if scope not in principal.proxy.scopes:
+        raise PermissionDenied(f"对方没有授权您代办“{PROXY_SCOPES.get(scope, scope)}”", code="proxy_scope_missing",
+                               extra={"required_scope": scope})
 
 
 @dataclass(frozen=True)

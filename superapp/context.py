@@ -30,11 +30,16 @@ from halls.live import QueueLive
 from halls.queue.service import QueueService
 from halls.service import HallService
 from halls.storage import HallStore
+from identity.dependents import Dependents
+from identity.proxying import PersonActing
+from proxies.service import ProxyService
+from proxies.storage import GrantStore
 from identity.actors import ActorNames
 from identity.audit_names import AUDIT_ACTIONS as identity_actions
 from matters.audit_names import AUDIT_ACTIONS as matters_actions
 from tickets.audit_names import AUDIT_ACTIONS as tickets_actions
 from halls.audit_names import AUDIT_ACTIONS as halls_actions
+from proxies.audit_names import AUDIT_ACTIONS as proxies_actions
 from identity.accounts.sms import SmsCodes
 from identity.accounts.storage import PersonStore, RegistryStore, SmsCodeStore
 from identity.agreements.service import Agreements, load_agreements
@@ -186,6 +191,9 @@ class AppContext:
     booking: BookingService
     hall_queue: QueueService
     calling: CallingService
+    # 亲友代办
+    proxies: ProxyService
+    acting_persons: PersonActing
     demo: "DemoData | None" = None
     started_at: float = field(default_factory=time.time)
 
@@ -286,7 +294,7 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     staff_store, device_store = StaffStore(db), DeviceStore(db, redis, keys)
     actor_names = ActorNames(persons, staff_store, device_store, pii,
                              ActionNames(identity_actions, wallet_actions, matters_actions, tickets_actions,
-                                         halls_actions))
+                                         halls_actions, proxies_actions))
     sms_codes = SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms)
     accounts = AccountService(persons, sessions, sms_codes, wechat, verifier, audit, pii, limits, agreements,
                               actor_names, public_base_url)
@@ -334,12 +342,15 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     booking = BookingService(halls, hall_directory, hall_store, idempotency, audit, pii)
     hall_live = QueueLive(hall_directory, hall_store, events, notifications)
     hall_queue = QueueService(halls, hall_directory, hall_store, booking, codes, directory, hall_live, audit)
+    # -- 亲友代办 ----------------------------------------------------------------------------------------
+    proxies = ProxyService(GrantStore(db), directory, wallet, Dependents(persons, pii, audit), notifications, audit)
+    acting_persons = PersonActing(sessions, directory, proxies, audit)
     closure = AccountClosure(persons, enterprise_store, sessions, codes, sms_codes, wechat, audit, pii,
                              obligations=[applying.open_obligations], erasers=[applying.forget_applicant],
                              resend_interval=s.sms.resend_interval_seconds)
     return AppContext(
         clients=c, audit=audit, events=events, idempotency=idempotency, wechat=wechat, sms_outbox=outbox,
-        sessions=sessions, authenticator=IdentityAuthenticator(sessions, enterprises), directory=directory,
+        sessions=sessions, authenticator=IdentityAuthenticator(sessions, enterprises, acting_persons), directory=directory,
         agreements=agreements, accounts=accounts, closure=closure, enterprises=enterprises, items=items, codes=codes, consents=consents,
         devices=DeviceService(device_store, sessions, limits, audit,
                               s.codes.device_assertion_audience),
@@ -355,5 +366,6 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
         open311=Open311(ticket_store, ticket_catalog, ticket_lifecycle, tickets, limits, pii, audit, public_base_url),
         halls=halls, booking=booking, hall_queue=hall_queue,
         calling=CallingService(hall_directory, hall_store, hall_queue, hall_live),
+        proxies=proxies, acting_persons=acting_persons,
         demo=demo,
     )

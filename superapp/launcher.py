@@ -139,7 +139,8 @@ class Runner:
                           PeriodicJob("ticket-supervision", s.tickets.supervise_every_seconds,
                                       ctx.ticket_desk.supervise),
                           PeriodicJob("ticket-rectification-catch-up", 300, ctx.tickets.catch_up_rectifications),
-                          PeriodicJob("appointment-no-shows", s.halls.no_show_every_seconds, ctx.booking.mark_no_shows)]
+                          PeriodicJob("appointment-no-shows", s.halls.no_show_every_seconds, ctx.booking.mark_no_shows),
+                          PeriodicJob("proxy-grant-expiry", 3600, ctx.proxies.expire_due)]
             ctx.notifications.start()
             for job in self._jobs:
                 job.start()

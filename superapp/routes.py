@@ -24,6 +24,7 @@ from matters.kiosk import views as kiosk_views
 from matters.ratings import views as ratings_views
 from matters.reviewing import views as reviewing_views
 from notifications import views as notifications_views
+from proxies import views as proxies_views
 from tickets import views as tickets_views
 from tickets.desk import views as desk_views
 from tickets.open311 import views as open311_views
@@ -47,7 +48,8 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
         *closure_views.routes(c.closure),
         *agreements_views.routes(c.agreements),
         *sessions_views.routes(c.sessions),
-        *enterprises_views.routes(c.enterprises),
+        *enterprises_views.routes(c.enterprises, c.acting_persons),
+        *proxies_views.routes(c.proxies),
         *consent_views.routes(c.consents, c.devices),
         *devices_views.routes(c.devices),
         *staff_views.routes(c.staff),

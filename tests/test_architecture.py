@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["server", "identity", "card_wallet", "matters", "notifications", "tickets", "halls", "superapp"]
-DOMAINS = ["identity", "card_wallet", "matters", "notifications", "tickets", "halls"]
+PACKAGES = ["server", "identity", "card_wallet", "matters", "notifications", "tickets", "halls", "proxies", "superapp"]
+DOMAINS = ["identity", "card_wallet", "matters", "notifications", "tickets", "halls", "proxies"]
 MAX_LINES = 450
 
 

@@ -52,32 +52,32 @@ class TicketsHandler(_Base):
                "得到一次性查询码", tags=TAGS, body=TicketIn, response=TicketCreated, status=201,
                errors=(400, 401, 403, 404, 409, 422, 429), headers={"Idempotency-Key": IDEMPOTENCY_KEY})
     async def post(self, body: TicketIn) -> None:
-        principal = await self.authenticate(PERSON_CHANNELS) if self.bearer_token() else None
+        principal = await self.authenticate(PERSON_CHANNELS, proxy="tickets") if self.bearer_token() else None
         channel = principal.channel if principal else "h5"
         answer, created = await self.tickets.submit(principal, body.model_dump(), self.idempotency_key(),
                                                     self.caller(channel))
         self.created(answer, created)
 
-    @operation("我的诉求（代表企业时为企业的诉求）", tags=TAGS, auth=PERSON_CHANNELS, response=TicketList)
+    @operation("我的诉求（代表企业时为企业的诉求）", tags=TAGS, auth=PERSON_CHANNELS, proxy="tickets", response=TicketList)
     async def get(self, principal: Principal) -> TicketList:
         return TicketList(items=[Ticket(**t) for t in await self.tickets.mine(principal)])
 
 
 class TicketHandler(_Base):
-    @operation("诉求详情与办理进度（本人的）", tags=TAGS, auth=PERSON_CHANNELS, response=Ticket, errors=(404,))
+    @operation("诉求详情与办理进度（本人的）", tags=TAGS, auth=PERSON_CHANNELS, proxy="tickets", response=Ticket, errors=(404,))
     async def get(self, principal: Principal, ticket_id: str) -> Ticket:
         return Ticket(**await self.tickets.get_mine(principal, ticket_id))
 
 
 class ResolveHandler(_Base):
-    @operation("咨询：知识库的答复解决了问题（按直接答复办结）", tags=TAGS, auth=PERSON_CHANNELS, body=ResolveIn,
+    @operation("咨询：知识库的答复解决了问题（按直接答复办结）", tags=TAGS, auth=PERSON_CHANNELS, proxy="tickets", body=ResolveIn,
                response=Ticket, errors=(400, 404, 409))
     async def post(self, principal: Principal, ticket_id: str, body: ResolveIn) -> Ticket:
         return Ticket(**await self.tickets.resolve(principal, ticket_id, body.version, body.answer_id))
 
 
 class CallbackHandler(_Base):
-    @operation("回访评价：满意 / 基本满意即办结；不满意重办一次", tags=TAGS, auth=PERSON_CHANNELS, body=CallbackIn,
+    @operation("回访评价：满意 / 基本满意即办结；不满意重办一次", tags=TAGS, auth=PERSON_CHANNELS, proxy="tickets", body=CallbackIn,
                response=Ticket, errors=(404, 409))
     async def post(self, principal: Principal, ticket_id: str, body: CallbackIn) -> Ticket:
         return Ticket(**await self.tickets.callback(principal, ticket_id, body.version, body.result, body.comment))

@@ -38,21 +38,21 @@ class _Base(BaseHandler):
 
 
 class WalletHandler(_Base):
-    @operation("我的卡包（或当前代表的企业的卡包，需“证照”授权）", tags=WALLET, auth=PERSON_CHANNELS,
+    @operation("我的卡包（或当前代表的企业的卡包，需“证照”授权）", tags=WALLET, auth=PERSON_CHANNELS, proxy="certificates",
                response=WalletList)
     async def get(self, principal: Principal) -> WalletList:
         return WalletList(items=[WalletItem(**c) for c in await self.wallet.list(principal)])
 
 
 class WalletItemHandler(_Base):
-    @operation("证照详情（敏感字段默认脱敏；reveal=1 仅持证人本人）与核验结果", tags=WALLET, auth=PERSON_CHANNELS,
+    @operation("证照详情（敏感字段默认脱敏；reveal=1 仅持证人本人）与核验结果", tags=WALLET, auth=PERSON_CHANNELS, proxy="certificates",
                query=RevealQuery, response=WalletDetail, errors=(403, 404))
     async def get(self, principal: Principal, cert_id: str, query: RevealQuery) -> WalletDetail:
         return WalletDetail(**await self.wallet.detail(principal, cert_id, query.reveal, self.client_ip))
 
 
 class WalletImageHandler(_Base):
-    @operation("证照图片：带用途水印与核验二维码（亮证）", tags=WALLET, auth=PERSON_CHANNELS, query=ImageQuery,
+    @operation("证照图片：带用途水印与核验二维码（亮证）", tags=WALLET, auth=PERSON_CHANNELS, proxy="certificates", query=ImageQuery,
                content_type="image/png", errors=(404, 409))
     async def get(self, principal: Principal, cert_id: str, query: ImageQuery) -> None:
         png = await self.wallet.image(principal, cert_id, query.purpose, self.client_ip)
@@ -62,14 +62,14 @@ class WalletImageHandler(_Base):
 
 class SharesHandler(_Base):
     @operation("亮证：选择要出示的字段、用途与有效期（≤10 分钟），得到核验令牌与链接", tags=WALLET,
-               auth=PERSON_CHANNELS, body=ShareIn, response=ShareOut, status=201, errors=(404, 409))
+               auth=PERSON_CHANNELS, proxy="certificates", body=ShareIn, response=ShareOut, status=201, errors=(404, 409))
     async def post(self, principal: Principal, cert_id: str, body: ShareIn) -> ShareOut:
         r = await self.wallet.share(principal, cert_id, body.purpose, body.fields, body.ttl, self.client_ip)
         return ShareOut(**{**r, "expires_at": to_datetime(r["expires_at"])})
 
 
 class UsageHandler(_Base):
-    @operation("用证记录：我的证照何时被谁以何用途查看", tags=WALLET, auth=PERSON_CHANNELS, query=UsageQuery,
+    @operation("用证记录：我的证照何时被谁以何用途查看", tags=WALLET, auth=PERSON_CHANNELS, proxy="certificates", query=UsageQuery,
                response=UsageList)
     async def get(self, principal: Principal, query: UsageQuery) -> UsageList:
         rows = await self.wallet.usage(principal, query.limit, query.before)
@@ -77,7 +77,7 @@ class UsageHandler(_Base):
 
 
 class RemindersHandler(_Base):
-    @operation("证照到期提醒（30 天内到期）", tags=WALLET, auth=PERSON_CHANNELS, response=ReminderList)
+    @operation("证照到期提醒（30 天内到期）", tags=WALLET, auth=PERSON_CHANNELS, proxy="certificates", response=ReminderList)
     async def get(self, principal: Principal) -> ReminderList:
         return ReminderList(items=[Reminder(**r) for r in await self.wallet.reminders(principal)])
 

@@ -26,7 +26,7 @@ class SlotsHandler(_Base):
 
 
 class AppointmentsHandler(_Base):
-    @operation("预约（L2）：每人每项事项只能有一个有效预约；名额先到先得", tags=TAGS, auth=PERSON_CHANNELS, min_level=2,
+    @operation("预约（L2）：每人每项事项只能有一个有效预约；名额先到先得", tags=TAGS, auth=PERSON_CHANNELS, proxy="appointments", min_level=2,
                body=BookingIn, response=Appointment, status=201, errors=(400, 403, 404, 409, 422),
                headers={"Idempotency-Key": IDEMPOTENCY_KEY})
     async def post(self, principal: Principal, body: BookingIn) -> None:
@@ -34,26 +34,26 @@ class AppointmentsHandler(_Base):
                                                   self.caller(principal.channel))
         self.send_json(Appointment(**answer), 201 if created else 200)
 
-    @operation("我的预约", tags=TAGS, auth=PERSON_CHANNELS, response=AppointmentList)
+    @operation("我的预约", tags=TAGS, auth=PERSON_CHANNELS, proxy="appointments", response=AppointmentList)
     async def get(self, principal: Principal) -> AppointmentList:
         return AppointmentList(**await self.booking.mine(principal))
 
 
 class AppointmentHandler(_Base):
-    @operation("预约详情（含预约码）", tags=TAGS, auth=PERSON_CHANNELS, response=Appointment, errors=(404,))
+    @operation("预约详情（含预约码）", tags=TAGS, auth=PERSON_CHANNELS, proxy="appointments", response=Appointment, errors=(404,))
     async def get(self, principal: Principal, appt_id: str) -> Appointment:
         return Appointment(**await self.booking.get_mine(principal, appt_id))
 
 
 class CancelHandler(_Base):
-    @operation("取消预约（时段开始前 1 小时以前）", tags=TAGS, auth=PERSON_CHANNELS, body=CancelIn, response=Appointment,
+    @operation("取消预约（时段开始前 1 小时以前）", tags=TAGS, auth=PERSON_CHANNELS, proxy="appointments", body=CancelIn, response=Appointment,
                errors=(404, 409))
     async def post(self, principal: Principal, appt_id: str, body: CancelIn) -> Appointment:
         return Appointment(**await self.booking.cancel(principal, appt_id, body.version, self.caller(principal.channel)))
 
 
 class RescheduleHandler(_Base):
-    @operation("改期（时段开始前 1 小时以前）", tags=TAGS, auth=PERSON_CHANNELS, body=RescheduleIn, response=Appointment,
+    @operation("改期（时段开始前 1 小时以前）", tags=TAGS, auth=PERSON_CHANNELS, proxy="appointments", body=RescheduleIn, response=Appointment,
                errors=(400, 404, 409))
     async def post(self, principal: Principal, appt_id: str, body: RescheduleIn) -> Appointment:
         return Appointment(**await self.booking.reschedule(principal, appt_id, body.version, body.day, body.time,

@@ -40,26 +40,26 @@ class DeskNumbersHandler(_Base):
 
 
 class RemoteNumbersHandler(_Base):
-    @operation("线上取号：在大厅附近、开放时间内", tags=TAGS, auth=PERSON_CHANNELS, body=RemoteNumberIn, response=Number,
+    @operation("线上取号：在大厅附近、开放时间内", tags=TAGS, auth=PERSON_CHANNELS, proxy="appointments", body=RemoteNumberIn, response=Number,
                status=201, errors=(400, 404, 409))
     async def post(self, principal: Principal, hall_id: str, body: RemoteNumberIn) -> None:
         self.issued(*await self.queue.remote(principal, hall_id, body.matter, body.lat, body.lng))
 
 
 class MyNumbersHandler(_Base):
-    @operation("我今天的排队号：前面还有几人、预计等候", tags=TAGS, auth=PERSON_CHANNELS, response=NumberList)
+    @operation("我今天的排队号：前面还有几人、预计等候", tags=TAGS, auth=PERSON_CHANNELS, proxy="appointments", response=NumberList)
     async def get(self, principal: Principal) -> NumberList:
         return NumberList(items=[Number(**n) for n in await self.queue.mine(principal)])
 
 
 class MyNumberHandler(_Base):
-    @operation("我的排队号", tags=TAGS, auth=PERSON_CHANNELS, response=Number, errors=(404,))
+    @operation("我的排队号", tags=TAGS, auth=PERSON_CHANNELS, proxy="appointments", response=Number, errors=(404,))
     async def get(self, principal: Principal, number_id: str) -> Number:
         return Number(**await self.queue.get_mine(principal, number_id))
 
 
 class RejoinHandler(_Base):
-    @operation("过号后重新排队（一次）", tags=TAGS, auth=PERSON_CHANNELS, response=Number, errors=(404, 409))
+    @operation("过号后重新排队（一次）", tags=TAGS, auth=PERSON_CHANNELS, proxy="appointments", response=Number, errors=(404, 409))
     async def post(self, principal: Principal, number_id: str) -> Number:
         return Number(**await self.queue.rejoin(principal, number_id))
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from identity.accounts.models import ActivityEntry
+from identity.phones import PATTERN as PHONE_PATTERN
 from server.models import Input as _In
 from server.models import Line
 
@@ -42,8 +43,9 @@ class AgentInviteIn(_In):
         {"required": ["phone"], "properties": {"phone": {"type": "string"}, "person_id": {"type": "null"}}},
         {"required": ["person_id"], "properties": {"person_id": {"type": "string"}, "phone": {"type": "null"}}},
     ]})
-    phone: str | None = Field(None, max_length=20, description="被授权人手机号（与 person_id 二选一）",
-                              json_schema_extra={"pattern": r"^1[3-9][0-9]{9}$"})
+    phone: str | None = Field(None, max_length=20,
+                              description="被授权人手机号（与 person_id 二选一）：中国大陆 11 位，或以 + 开头的港澳台及境外号码",
+                              json_schema_extra={"pattern": PHONE_PATTERN})
     person_id: str | None = Field(None, max_length=64, json_schema_extra={"pattern": r"^p[0-9a-f]{24}$"})
     scopes: list[Scope] = Field(min_length=1, max_length=4)
     expires_at: datetime = Field(description="授权截止时间（ISO 8601，须带时区）")
@@ -94,7 +96,14 @@ class InvitationList(BaseModel):
 
 
 class ActAsIn(_In):
-    enterprise_id: str | None = Field(description="要代表的企业；null 表示回到个人身份")
+    enterprise_id: str | None = Field(None, description="要代表的企业；与 person_id 都为空表示回到本人身份")
+    person_id: str | None = Field(None, pattern=r"^p[0-9a-f]{24}$", description="要代办的亲友（须有对方的有效代办授权）")
+
+    @model_validator(mode="after")
+    def _one(self) -> "ActAsIn":
+        if self.enterprise_id is not None and self.person_id is not None:
+            raise ValueError("一次只能代表一个企业或代办一位亲友")
+        return self
 
 
 class ActingOut(BaseModel):
@@ -104,10 +113,24 @@ class ActingOut(BaseModel):
     scopes: list[str]
 
 
+class ActingPersonOut(BaseModel):
+    """Whom a proxy acts for (亲友代办), as the grant allows now."""
+    person_id: str
+    name: str = Field(description="被代办人（脱敏）")
+    kind: Literal["authorised", "guardian"] = Field(description="authorised 本人授权 | guardian 监护人代未成年人")
+    scopes: list[str]
+
+
 class ActAsOut(BaseModel):
     access_token: str
     expires_in: int
     acting: ActingOut | None
+    acting_person: ActingPersonOut | None = None
+
+
+class ActingNow(BaseModel):
+    enterprise: ActingOut | None
+    person: ActingPersonOut | None
 
 
 class EnterpriseActivityOut(BaseModel):

@@ -5,7 +5,9 @@ from identity.accounts.models import ActivityQuery
 from identity.enterprises.models import (
     ActAsIn,
     ActAsOut,
+    ActingNow,
     ActingOut,
+    ActingPersonOut,
     AgentInviteIn,
     AgentList,
     AgentOut,
@@ -17,9 +19,10 @@ from identity.enterprises.models import (
     InvitationList,
 )
 from identity.enterprises.service import EnterpriseService
+from identity.proxying import PersonActing
 from server.http.base import BaseHandler
 from server.http.routing import operation, route
-from server.principal import PERSON_CHANNELS, Principal
+from server.principal import ANY_PROXY_SCOPE, PERSON_CHANNELS, Principal
 
 TAGS = ["企业 Enterprises"]
 ID = r"(?P<enterprise_id>e[0-9a-f]{24})"
@@ -27,8 +30,9 @@ AGENT = r"(?P<agent_id>g[0-9a-f]{24})"
 
 
 class _Base(BaseHandler):
-    def initialize(self, enterprises: EnterpriseService) -> None:
+    def initialize(self, enterprises: EnterpriseService, persons: PersonActing) -> None:
         self.enterprises = enterprises
+        self.persons = persons
 
 
 class EnterprisesHandler(_Base):
@@ -103,12 +107,27 @@ class InvitationDeclineHandler(_Base):
 
 
 class ActAsHandler(_Base):
-    @operation("切换身份：代表企业办事（令牌带 act 与 scp），或 enterprise_id 为 null 回到个人身份", tags=TAGS,
-               auth=PERSON_CHANNELS, body=ActAsIn, response=ActAsOut)
+    @operation("切换身份：代表企业办事（令牌带 act 与 scp）、为亲友代办（person_id，须有对方的有效授权），"
+               "或都为空回到本人身份", tags=TAGS, auth=PERSON_CHANNELS, body=ActAsIn, response=ActAsOut,
+               proxy=ANY_PROXY_SCOPE)
     async def post(self, principal: Principal, body: ActAsIn) -> ActAsOut:
-        token, acting = await self.enterprises.act_as(principal, body.enterprise_id,
-                                                          self.caller(principal.channel))
+        caller = self.caller(principal.channel)
+        if body.person_id is not None:
+            token, person = await self.persons.act_as(principal, body.person_id, caller)
+            return ActAsOut(access_token=token, expires_in=self.enterprises.token_ttl, acting=None,
+                            acting_person=ActingPersonOut(**person))
+        own = principal.proxy.own if principal.proxy else principal  # a proxy switches back to themself
+        token, acting = await self.enterprises.act_as(own, body.enterprise_id, caller)
         return ActAsOut(access_token=token, expires_in=self.enterprises.token_ttl, acting=acting)
+
+
+class ActingNowHandler(_Base):
+    @operation("当前身份：代表的企业或代办的亲友（按授权实时校验）", tags=TAGS, auth=PERSON_CHANNELS,
+               response=ActingNow, proxy=ANY_PROXY_SCOPE)
+    async def get(self, principal: Principal) -> ActingNow:
+        person = await self.persons.current(principal)
+        enterprise = await self.enterprises.current(principal) if principal.acting else None
+        return ActingNow(enterprise=enterprise, person=ActingPersonOut(**person) if person else None)
 
 
 class CurrentActingHandler(_Base):
@@ -117,8 +136,8 @@ class CurrentActingHandler(_Base):
         return await self.enterprises.current(principal)
 
 
-def routes(enterprises: EnterpriseService) -> list:
-    deps = {"enterprises": enterprises}
+def routes(enterprises: EnterpriseService, persons: PersonActing) -> list:
+    deps = {"enterprises": enterprises, "persons": persons}
     return [
         route(r"/api/v1/enterprises", EnterprisesHandler, **deps),
         route(r"/api/v1/enterprises/current", CurrentActingHandler, **deps),
@@ -131,4 +150,5 @@ def routes(enterprises: EnterpriseService) -> list:
         route(rf"/api/v1/me/invitations/{AGENT}/accept", InvitationAcceptHandler, **deps),
         route(rf"/api/v1/me/invitations/{AGENT}/decline", InvitationDeclineHandler, **deps),
         route(r"/api/v1/auth/act-as", ActAsHandler, **deps),
+        route(r"/api/v1/auth/acting", ActingNowHandler, **deps),
     ]

@@ -6,13 +6,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Field
 
 from server.models import Input as _In
-from server.models import Version, display_filename
+from server.models import Line, Version, display_filename
 
 
 class MatterQuery(BaseModel):
     q: str = Field("", max_length=50, description="中文关键词，匹配名称、部门、条件、材料")
     target: Literal["person", "enterprise"] | None = None
     department: str | None = Field(None, max_length=40)
+    tongban: bool | None = Field(None, description="true：在本地可办的通办事项（户籍或注册地在外地也可在本市申请）")
+    cross_border: bool | None = Field(None, description="true：跨境通办专区（港澳台及境外人士可办）")
 
 
 class MatterSummary(BaseModel):
@@ -28,6 +30,9 @@ class MatterSummary(BaseModel):
     online: bool
     fees: str
     instant_approval: bool = Field(False, description="符合条件即时办结（秒批）")
+    tongban: Literal["local", "city", "province", "cross_province"] = Field(
+        "local", description="local 本地办理 | city 全市通办 | province 省内通办 | cross_province 跨省通办")
+    cross_border: bool = Field(False, description="港澳台及境外人士可办（跨境通办专区）")
 
 
 class MatterList(BaseModel):
@@ -40,12 +45,18 @@ class MaterialIn(_In):
     upload_id: str | None = Field(None, pattern=r"^f[0-9a-f]{24}$", description="已上传的文件")
 
 
+class DeliveryIn(_In):
+    method: Literal["wallet", "mail", "pickup"] = Field(description="wallet 电子证照 | mail 邮寄 | pickup 到收件地点领取")
+    address: Line = Field("", max_length=200, description="邮寄地址（mail 时必填）")
+
+
 class ApplicationIn(_In):
     matter: str = Field(min_length=1, max_length=40)
     form: dict[str, Any]
     materials: list[MaterialIn] = Field(default_factory=list, max_length=30)
     situation: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,29}$",
                                   description="办理情形（办事指南 situations 之一；事项有情形时必选）")
+    delivery: DeliveryIn | None = Field(None, description="通办事项的结果送达方式（默认：有电子证照结果则放入卡包，否则到收件地点领取）")
     draft: bool = Field(False, description="true 时保存为草稿，稍后提交")
 
 
@@ -64,6 +75,10 @@ class Application(BaseModel):
     department_name: str
     applicant: dict[str, Any]
     situation: dict[str, str] | None = Field(None, description="办理情形（id、name），事项有情形时")
+    receiving: dict[str, str] | None = Field(None, description="收件地（通办事项）：channel、department、department_name、region")
+    handling: dict[str, str] | None = Field(None, description="办理地（通办事项）：作出决定的部门")
+    forwarded: bool | None = Field(None, description="收件地与办理地不同（收受分离：收件地受理后转交办理地）")
+    delivery: dict[str, str] | None = Field(None, description="结果送达：method wallet | mail | pickup")
     form: dict[str, Any]
     materials: list[dict[str, Any]]
     state: str

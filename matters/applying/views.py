@@ -35,13 +35,15 @@ def summary(m: Any) -> MatterSummary:
     return MatterSummary(code=m.code, name=m.name, department=m.department, department_name=m.department_name,
                          target=m.target, min_level=m.min_level, promised_limit_days=r["promised_limit_days"],
                          legal_limit_days=r["legal_limit_days"], visits=r["visits"], online=r["online"],
-                         fees=r["fees"], instant_approval=bool(m.instant_rules))
+                         fees=r["fees"], instant_approval=bool(m.instant_rules), tongban=m.tongban,
+                         cross_border=bool(r.get("cross_border")))
 
 
 class MattersHandler(_Base):
     @operation("事项检索（中文关键词、面向对象、部门）", tags=TAGS, query=MatterQuery, response=MatterList)
     async def get(self, query: MatterQuery) -> MatterList:
-        found = self.applying.catalog.search(query.q, query.target, query.department)
+        found = self.applying.catalog.search(query.q, query.target, query.department, query.tongban,
+                                             query.cross_border)
         return MatterList(items=[summary(m) for m in found])
 
 
@@ -53,7 +55,7 @@ class MatterHandler(_Base):
 
 
 class PrefillHandler(_Base):
-    @operation("预填申请表：从身份与卡包取值，并标出卡包可免交的材料（免证办）", tags=TAGS, auth=PERSON_CHANNELS,
+    @operation("预填申请表：从身份与卡包取值，并标出卡包可免交的材料（免证办）", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters",
                errors=(404,))
     async def get(self, principal: Principal, code: str) -> dict:
         return await self.applying.prefill(principal, code)
@@ -62,7 +64,7 @@ class PrefillHandler(_Base):
 class UploadsHandler(_Base):
     max_body_bytes = UPLOAD_LIMIT + 1  # the service answers "too large" in Chinese with the limit
 
-    @operation("上传材料文件（请求体为文件本身；JPEG / PNG / PDF，≤ 10 MB）", tags=TAGS, auth=PERSON_CHANNELS,
+    @operation("上传材料文件（请求体为文件本身；JPEG / PNG / PDF，≤ 10 MB）", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters",
                query=UploadQuery, response=UploadOut, status=201, errors=(413, 415))
     async def post(self, principal: Principal, query: UploadQuery) -> UploadOut:
         doc = await self.applying.upload(principal, self.request.headers.get("Content-Type", ""), query.filename,
@@ -82,7 +84,7 @@ class UploadHandler(_Base):
 
 
 class ApplicationsHandler(_Base):
-    @operation("提交申请（须带 Idempotency-Key：同一键同一内容只生成一份申请）", tags=TAGS, auth=PERSON_CHANNELS,
+    @operation("提交申请（须带 Idempotency-Key：同一键同一内容只生成一份申请）", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters",
                body=ApplicationIn, response=Application, status=201, errors=(403, 404, 409, 422),
                headers={"Idempotency-Key": IDEMPOTENCY_KEY})
     async def post(self, principal: Principal, body: ApplicationIn) -> None:
@@ -90,20 +92,20 @@ class ApplicationsHandler(_Base):
         app, created = await self.applying.submit(principal, key, body.model_dump())
         self.send_json(Application(**self.applying.lifecycle.view(app)), 201 if created else 200)
 
-    @operation("我的申请（或当前代表的企业的申请）", tags=TAGS, auth=PERSON_CHANNELS, response=ApplicationList)
+    @operation("我的申请（或当前代表的企业的申请）", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters", response=ApplicationList)
     async def get(self, principal: Principal) -> ApplicationList:
         return ApplicationList(items=[Application(**a) for a in await self.applying.mine(principal)])
 
 
 class ApplicationHandler(_Base):
-    @operation("申请详情与完整办理进程", tags=TAGS, auth=PERSON_CHANNELS, response=Application, errors=(404,))
+    @operation("申请详情与完整办理进程", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters", response=Application, errors=(404,))
     async def get(self, principal: Principal, app_id: str) -> Application:
         return Application(**await self.applying.get_mine(principal, app_id))
 
 
 class ApplicantActionHandler(_Base):
     @operation("申请人操作：submit 提交草稿 | resubmit 补正后重新提交 | withdraw 撤回", tags=TAGS,
-               auth=PERSON_CHANNELS, body=ApplicantActionIn, response=Application, errors=(404, 409, 422))
+               auth=PERSON_CHANNELS, proxy="matters", body=ApplicantActionIn, response=Application, errors=(404, 409, 422))
     async def post(self, principal: Principal, app_id: str, action: str, body: ApplicantActionIn) -> Application:
         return Application(**await self.applying.applicant_action(
             principal, app_id, action, body.version, body.comment, [m.model_dump() for m in body.materials]))

@@ -29,7 +29,7 @@ class BundleHandler(_Base):
 
 class BundleApplicationsHandler(_Base):
     @operation("一次提交“一件事”（须带 Idempotency-Key）：生成总申请与各事项子申请，并联分送各部门", tags=TAGS,
-               auth=PERSON_CHANNELS, body=BundleApplicationIn, response=BundleApplication, status=201,
+               auth=PERSON_CHANNELS, proxy="matters", body=BundleApplicationIn, response=BundleApplication, status=201,
                errors=(403, 404, 409, 422), headers={"Idempotency-Key": IDEMPOTENCY_KEY})
     async def post(self, principal: Principal, body: BundleApplicationIn) -> None:
         key = self.idempotency_key()
@@ -39,7 +39,7 @@ class BundleApplicationsHandler(_Base):
 
 
 class BundleApplicationHandler(_Base):
-    @operation("“一件事”申请：汇总进度与各子申请状态", tags=TAGS, auth=PERSON_CHANNELS, response=BundleApplication,
+    @operation("“一件事”申请：汇总进度与各子申请状态", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters", response=BundleApplication,
                errors=(404,))
     async def get(self, principal: Principal, app_id: str) -> BundleApplication:
         return BundleApplication(**await self.bundles.view(principal, app_id))

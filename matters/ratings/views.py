@@ -39,19 +39,19 @@ class _Base(BaseHandler):
 
 
 class RatingHandler(_Base):
-    @operation("本人对这份申请的评价（未评价为 404）", tags=TAGS, auth=PERSON_CHANNELS, response=RatingOut,
+    @operation("本人对这份申请的评价（未评价为 404）", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters", response=RatingOut,
                errors=(404,))
     async def get(self, principal: Principal, app_id: str) -> RatingOut:
         return rating_out(await self.ratings.mine(principal, app_id))
 
-    @operation("评价已办结的申请（好差评，每件一次）", tags=TAGS, auth=PERSON_CHANNELS, body=RatingIn,
+    @operation("评价已办结的申请（好差评，每件一次）", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters", body=RatingIn,
                response=RatingOut, status=201, errors=(404, 409))
     async def post(self, principal: Principal, app_id: str, body: RatingIn) -> RatingOut:
         caller = self.caller(principal.channel)
         return rating_out(await self.ratings.rate(principal, app_id, body.score, body.tags, body.comment,
                                                       body.indicators, "online", caller))
 
-    @operation("修改评价（评价后 7 天内）", tags=TAGS, auth=PERSON_CHANNELS, body=RatingIn, response=RatingOut,
+    @operation("修改评价（评价后 7 天内）", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters", body=RatingIn, response=RatingOut,
                errors=(404, 409))
     async def patch(self, principal: Principal, app_id: str, body: RatingIn) -> RatingOut:
         caller = self.caller(principal.channel)

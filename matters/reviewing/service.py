@@ -35,9 +35,14 @@ class ReviewService:
         self.results = results
         self.wallet = wallet
 
-    async def _staff_app(self, principal: Principal, app_id: str) -> dict[str, Any]:
+    async def _staff_app(self, principal: Principal, app_id: str, acting: bool = False) -> dict[str, Any]:
+        """An application of the clerk's department; one it received for another region is
+        readable (not changeable) once forwarded."""
         app = await self.store.get(app_id)
-        if app is None or app["department"] != principal.claims.get("dept"):
+        dept = principal.claims.get("dept")
+        mine = app is not None and (app["department"] == dept
+                                    or (not acting and (app.get("receiving") or {}).get("department") == dept))
+        if not mine:
             raise NotFound("未找到该申请（或不属于本部门）", code="application_not_found")
         return app
 
@@ -92,7 +97,7 @@ class ReviewService:
         if action in NEEDS_COMMENT and not comment.strip():
             raise InvalidInput("请填写理由或需要补正的内容", code="comment_required",
                                errors=[FieldError("comment", "必填")])
-        app = await self._staff_app(principal, app_id)
+        app = await self._staff_app(principal, app_id, acting=True)
         actor = Actor("staff", principal.subject)
         extra: dict[str, Any] = {}
         note: dict[str, Any] = {"actor_name": _clerk_name(principal)}

@@ -30,7 +30,7 @@ from server.http import problem
 from server.http.routing import IDEMPOTENCY_KEY_PATTERN
 from server.models import problems_in
 from server.outages import as_unavailable
-from server.principal import Caller, Principal, require_level
+from server.principal import Caller, Principal, require_level, require_proxy_scope
 
 if TYPE_CHECKING:
     from server.http.app import PlatformApp
@@ -203,12 +203,17 @@ class BaseHandler(tornado.web.RequestHandler):
     # -- authentication --------------------------------------------------------------------
 
     async def authenticate(self, channels: frozenset[str], min_level: int = 0,
-                           check_revocation: bool = True) -> Principal:
-        """The caller's verified, unrevoked access token for one of ``channels``."""
+                           check_revocation: bool = True, proxy: str | None = None) -> Principal:
+        """The caller's verified, unrevoked access token for one of ``channels``. A proxy acting
+        for a person (亲友代办) passes only where ``proxy`` names a scope of their grant, and
+        what the request records is recorded as done by the proxy on the person's behalf."""
         token = self.bearer_token()
         if not token:
             raise Unauthenticated("请先登录", code="token_missing")
         principal = await self.application.authenticator.authenticate(token, channels, check_revocation)
+        if principal.proxy is not None:
+            require_proxy_scope(principal, proxy)
+            audit.acting_for(principal.subject, principal.proxy.proxy_id)
         if principal.level < min_level:
             require_level(principal, min_level)
         return principal

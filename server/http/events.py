@@ -106,7 +106,7 @@ class EventsHandler(BaseHandler):
         return super().bearer_token() or self.get_query_argument("access_token", "")
 
     @operation("实时事件流（SSE）：码被扫、授权请求、授权结果、办件进度；断线重连时从 Last-Event-ID 之后补发",
-               tags=TAGS, auth=CHANNELS, content_type="text/event-stream", errors=(400,),
+               tags=TAGS, auth=CHANNELS, proxy="matters", content_type="text/event-stream", errors=(400,),
                headers={"Last-Event-ID": Header("上次收到的事件编号（浏览器重连时自动带上）", pattern=EVENT_ID.pattern,
                                                 max_length=26)})
     async def get(self, principal: Principal) -> None:
@@ -157,7 +157,7 @@ class EventsSocketHandler(BaseHandler, WebSocketHandler):
         return origin.split("://", 1)[-1] == host or origin in self.application.http_config.cors_origins
 
     @operation("实时事件（WebSocket，供小程序 wx.connectSocket）：与 SSE 相同的事件；since=上次事件编号可补发；"
-               "登录被注销时以 4401 关闭", tags=TAGS, auth=CHANNELS, errors=(400,),
+               "登录被注销时以 4401 关闭", tags=TAGS, auth=CHANNELS, proxy="matters", errors=(400,),
                headers={"Upgrade": Header("websocket", required=True, pattern="^[Ww]eb[Ss]ocket$", max_length=9)})
     async def get(self, principal: Principal) -> None:
         headers = self.request.headers

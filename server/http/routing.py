@@ -10,6 +10,8 @@ from typing import Any, Awaitable, Callable, Iterable
 from pydantic import BaseModel
 from tornado.web import URLSpec
 
+from server.principal import ANY_PROXY_SCOPE, PERSON_CHANNELS
+
 
 @dataclass(frozen=True)
 class Header:
@@ -52,6 +54,9 @@ class Operation:
     # The service checks the token's revocation itself (in its own Redis round trip).
     revocation_in_service: bool = False
     headers: dict[str, Header] = field(default_factory=dict)  # request headers it reads
+    # What a proxy acting for a person (亲友代办) needs in their grant to call it: a scope,
+    # ANY_PROXY_SCOPE, or None (proxies may not: login, real name, proxies, closing …).
+    proxy: str | None = None
 
 
 def operation(
@@ -69,6 +74,7 @@ def operation(
     min_level: int = 0,
     revocation_in_service: bool = False,
     headers: dict[str, Header] | None = None,
+    proxy: str | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Decorate an ``async def get/post/...`` of a :class:`BaseHandler`.
 
@@ -77,8 +83,9 @@ def operation(
     ``body``/``query``; a returned model or dict is sent as JSON with ``status``.
     """
     auth_set = frozenset(auth) if auth is not None else None
-    if auth_set is not None:
-        errors = tuple(sorted(set(errors) | {401} | ({403} if min_level else set())))
+    if auth_set is not None:  # a person's token may be a proxy's, refused what the grant does not cover
+        refusable = min_level or (auth_set & PERSON_CHANNELS and proxy != ANY_PROXY_SCOPE)
+        errors = tuple(sorted(set(errors) | {401} | ({403} if refusable else set())))
     op = Operation(
         summary=summary,
         tags=tuple(tags),
@@ -93,6 +100,7 @@ def operation(
         min_level=min_level,
         revocation_in_service=revocation_in_service,
         headers=dict(headers or {}),
+        proxy=proxy,
     )
 
     def deco(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -100,7 +108,8 @@ def operation(
         async def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
             if op.auth is not None:
                 kwargs["principal"] = await self.authenticate(op.auth, op.min_level,
-                                                              check_revocation=not op.revocation_in_service)
+                                                              check_revocation=not op.revocation_in_service,
+                                                              proxy=op.proxy)
             if op.body is not None:
                 kwargs["body"] = self.parse_body(op.body)
             if op.query is not None:

@@ -20,8 +20,8 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-async def resident_with_id_card(app, name="申办人"):
-    r = await new_resident(app.ctx, name=name)
+async def resident_with_id_card(app, name="申办人", **kw):
+    r = await new_resident(app.ctx, name=name, **kw)
     person = await verified_person(app.api, r)
     client = issuer_client(app.ctx, "11440100007012346M")
     token = await issuer_token(app.api, client)

@@ -52,7 +52,7 @@ def read_plan() -> dict[str, dict[str, Any]]:
         name, kind, key, scatter = cells[0].strip("`"), cells[1], cells[2], cells[3]
         assert kind in ("sharded", "unsharded"), line
         fields = re.findall(r"([A-Za-z_]+): (?:hashed|1)", key)
-        shapes = {"+".join(sorted(s.split("+"))) for s in re.findall(r"`([A-Za-z_.+]+)`", scatter)}
+        shapes = {"+".join(sorted(s.split("+"))) for s in re.findall(r"`([A-Za-z_.+$]+)`", scatter)}
         plan[name] = {"sharded": kind == "sharded", "key": fields, "scatter": shapes,
                       "spec": key.replace("`", "") if kind == "sharded" else ""}
         assert kind == "unsharded" or fields, f"{name}: a sharded collection needs its shard key"
