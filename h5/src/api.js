@@ -3,6 +3,7 @@
 // events stream. Residents/portal, kiosks and staff keep separate sessions.
 
 import { friendly } from './messages.js'
+import { i18n } from './i18n.js'
 
 export class ApiError extends Error {
   constructor(problem, status) {
@@ -130,10 +131,15 @@ export function errorText(e) {
   return friendly(e)
 }
 
+// A certificate's status: its words in the reader's language, and the tag colour.
 export const STATUS = {
-  valid: ['有效', 'success'], expiring: ['即将到期', 'warning'], expired: ['已过期', 'danger'],
-  suspended: ['已暂停', 'danger'], revoked: ['已注销', 'danger'], superseded: ['已更新', 'default'],
+  valid: 'success', expiring: 'warning', expired: 'danger', suspended: 'danger', revoked: 'danger', superseded: 'default',
 }
+export const statusType = (s) => STATUS[s] || 'default'
+export const statusText = (s) => (s in STATUS ? i18n.global.t(`certStatus.${s}`) : s || i18n.global.t('certStatus.unknown'))
+
+// An application's state in the reader's language (the server's own name when unknown here).
+export const appStateText = (a) => (i18n.global.te(`appState.${a.state}`, 'zh-CN') ? i18n.global.t(`appState.${a.state}`) : a.state_name || a.state)
 
 // Times are shown in Beijing time whatever the device's zone (the service's deadlines are).
 const BEIJING = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit',
@@ -146,5 +152,6 @@ export function fmtTime(s) {
   return `${p.year}-${p.month}-${p.day} ${p.hour === '24' ? '00' : p.hour}:${p.minute}`
 }
 
-// The account's level in words (no "L2" jargon): 未实名 / 已验证手机号 / 已实名认证 / 已刷脸认证.
-export const levelText = (me) => String(me?.level_name || '').replace(/^L\d\s*/, '')
+// The account's level in words (no "L2" jargon): 未实名 / 手机号已验证 / 实名认证 / 人脸认证.
+export const levelText = (me) => ([0, 1, 2, 3].includes(me?.level) ? i18n.global.t(`level.${me.level}`)
+  : String(me?.level_name || '').replace(/^L\d\s*/, ''))

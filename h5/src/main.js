@@ -4,6 +4,7 @@ import Vant from 'vant'
 import 'vant/lib/index.css'
 import App from './App.vue'
 import { resident, staff } from './api.js'
+import { currentLocale, i18n, routeLocale, useLocale } from './i18n.js'
 
 const r = (path, loader, meta = {}) => ({ path, component: loader, meta })
 const routes = [
@@ -23,20 +24,20 @@ const routes = [
   r('/mine/close', () => import('./views/CloseAccount.vue'), { auth: true }),
   r('/mine/face', () => import('./views/Face.vue'), { auth: true }),
   r('/portal', () => import('./views/portal/Portal.vue'), { auth: true, portal: true }),
-  r('/kiosk', () => import('./views/kiosk/Kiosk.vue')),
-  r('/staff/login', () => import('./views/staff/StaffLogin.vue')),
-  r('/staff', () => import('./views/staff/Queue.vue'), { staff: true }),
-  r('/staff/applications/:id', () => import('./views/staff/StaffApplication.vue'), { staff: true }),
-  r('/staff/stats', () => import('./views/staff/Stats.vue'), { staff: true }),
-  r('/staff/tickets', () => import('./views/staff/TicketQueue.vue'), { staff: true }),
-  r('/staff/tickets/stats', () => import('./views/staff/TicketStats.vue'), { staff: true }),
-  r('/staff/tickets/:id', () => import('./views/staff/TicketDesk.vue'), { staff: true }),
+  r('/kiosk', () => import('./views/kiosk/Kiosk.vue'), { kiosk: true }),
+  r('/staff/login', () => import('./views/staff/StaffLogin.vue'), { zhOnly: true }),
+  r('/staff', () => import('./views/staff/Queue.vue'), { staff: true, zhOnly: true }),
+  r('/staff/applications/:id', () => import('./views/staff/StaffApplication.vue'), { staff: true, zhOnly: true }),
+  r('/staff/stats', () => import('./views/staff/Stats.vue'), { staff: true, zhOnly: true }),
+  r('/staff/tickets', () => import('./views/staff/TicketQueue.vue'), { staff: true, zhOnly: true }),
+  r('/staff/tickets/stats', () => import('./views/staff/TicketStats.vue'), { staff: true, zhOnly: true }),
+  r('/staff/tickets/:id', () => import('./views/staff/TicketDesk.vue'), { staff: true, zhOnly: true }),
   r('/halls', () => import('./views/halls/Halls.vue')),
   r('/halls/appointments', () => import('./views/halls/MyAppointments.vue'), { auth: true }),
   r('/halls/numbers/:id', () => import('./views/halls/MyNumber.vue'), { auth: true }),
   r('/halls/:id', () => import('./views/halls/HallDetail.vue')),
-  r('/hall/:id/display', () => import('./views/halls/HallDisplay.vue')),
-  r('/staff/hall', () => import('./views/staff/HallConsole.vue'), { staff: true }),
+  r('/hall/:id/display', () => import('./views/halls/HallDisplay.vue'), { zhOnly: true }),
+  r('/staff/hall', () => import('./views/staff/HallConsole.vue'), { staff: true, zhOnly: true }),
   r('/tickets', () => import('./views/tickets/Tickets.vue'), { auth: true }),
   r('/tickets/new', () => import('./views/tickets/NewTicket.vue')),
   r('/tickets/:id', () => import('./views/tickets/TicketDetail.vue'), { auth: true }),
@@ -56,10 +57,13 @@ router.onError((err, to) => {
     else setTimeout(retry, 3000)
   }
 })
-router.beforeEach((to) => {
+router.beforeEach(async (to) => {
   if (to.meta.staff && !staff.session.loggedIn()) return { path: '/staff/login', query: { next: to.fullPath } }
   if (to.meta.auth && !resident.session.loggedIn()) return { path: '/login', query: { next: to.fullPath } }
+  // the page's language (see i18n.js): the person's choice, or zh-CN on staff screens
+  const want = routeLocale(to)
+  if (want !== currentLocale()) await useLocale(want)
   return true
 })
 
-createApp(App).use(router).use(Vant).mount('#app')
+createApp(App).use(router).use(i18n).use(Vant).mount('#app')

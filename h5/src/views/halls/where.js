@@ -1,5 +1,7 @@
 // The phone's position, asked only when the person taps for it (never on page load), and
 // the districts of the demo city for those who would rather not share it.
+import { i18n } from '../../i18n.js'
+
 export function locate() {
   return new Promise((resolve, reject) => {
     if (!navigator.geolocation) { reject(new Error('unsupported')); return }
@@ -9,9 +11,11 @@ export function locate() {
   })
 }
 
-export const REGIONS = [['440100', '全市'], ['440103', '荔湾区'], ['440104', '越秀区'], ['440105', '海珠区'],
-  ['440106', '天河区'], ['440111', '白云区'], ['440112', '黄埔区']]
+// region codes; their names are halls.region.<code> in locales/
+export const REGIONS = ['440100', '440103', '440104', '440105', '440106', '440111', '440112']
 
-export const distanceText = (m) => (m == null ? '' : m < 1000 ? `${m} 米` : `${(m / 1000).toFixed(1)} 公里`)
+export const distanceText = (m) => (m == null ? '' : m < 1000 ? i18n.global.t('halls.metres', { n: m })
+  : i18n.global.t('halls.km', { n: (m / 1000).toFixed(1) }))
 
-export const WEEK = { workday: '工作日', sat: '周六', sun: '周日', holiday: '节假日' }
+export const WEEK = ['workday', 'sat', 'sun', 'holiday']
+export const weekName = (k) => (WEEK.includes(k) ? i18n.global.t(`halls.week.${k}`) : k)
