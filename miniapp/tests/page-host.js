@@ -57,7 +57,7 @@ const VANT = {
 // the app's own components, registered once (the simulator keeps definitions by tag)
 const usingComponents = {}
 for (const [tag, def] of Object.entries(VANT)) usingComponents[tag] = simulate.load({ id: `mock-${tag}`, options: multi, ...def })
-for (const name of ['person-code', 'consent-card', 'application-card', 'privacy-popup', 'load-state']) {
+for (const name of ['person-code', 'consent-card', 'application-card', 'privacy-popup', 'load-state', 'acting-banner']) {
   usingComponents[name] = simulate.load(path.join(ROOT, 'components', name, 'index'), name,
     { compiler: SIMULATE, usingComponents: { ...usingComponents } })
 }

@@ -58,6 +58,11 @@ const wx = {
       readFileSync: (p) => { const b = fs.readFileSync(p); return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) },
     }
   },
+  // the phone's language (WeChat's zh_CN, zh_TW, zh_HK, en…): a test may change it
+  systemLanguage: 'zh_CN',
+  getAppBaseInfo: () => ({ language: wx.systemLanguage, SDKVersion: '3.5.0' }),
+  getSystemInfoSync: () => ({ language: wx.systemLanguage, SDKVersion: '3.5.0' }),
+  setTabBarItem(o) { calls.push(['setTabBarItem', o.index, o.text]) },
   getScreenBrightness({ success }) { success({ value: 0.4 }) },
   setScreenBrightness(o) { calls.push(['setScreenBrightness', o.value]) },
   vibrateShort() {},

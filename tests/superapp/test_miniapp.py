@@ -14,14 +14,16 @@ from pathlib import Path
 
 import jwt
 
-from tests.support import (bearer, demo_staff, issuer_client, issuer_token, kiosk_token, new_resident, staff_token,
-                           verified_person, wechat_login)
+from tests.support import (bearer, demo_staff, issuer_client, issuer_token, kiosk_token, make_id_number, new_resident,
+                           staff_token, verified_person, wechat_login)
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIAPP = ROOT / "miniapp"
 ID_CARD = "11100000000013338W001"
 TIANHE = "gz-hall-tianhe"      # open 24 hours every day in the test hall catalog (tests/support.py)
 RESIDENCE = "440100-GA-0012"   # 居住证申领 (queue A)
+BIRTH = "11100000000019297M001"  # 出生医学证明
+HEALTH = "124401004554091607"    # the health commission that issues it
 
 
 async def test_miniapp_unit_tests(idapp, tmp_path):
@@ -72,6 +74,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     desk = {name: await staff_token(idapp.api, demo_staff(idapp.ctx, name)) for name in ("rx.paidan", "cg.chuli")}
     caller = await verified_person(idapp.api, await new_resident(idapp.ctx, name="卫热线"))
     halls = await hall_world(idapp)
+    proxies = await proxy_world(idapp, psb)
     # for the guide's 情形 (guide.test.js): a verified person with the ID card in the wallet
     applicant = await new_resident(idapp.ctx, name="岑补证")
     body = psb.issue_body(f"mp-id-{applicant.id_number}", ID_CARD,
@@ -83,10 +86,23 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     assert (await idapp.api.post("/api/v1/issuer/certificates", body,
                                  headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
     guide = await verified_person(idapp.api, applicant)
-    world = {"base_url": idapp.runner.url, "kiosk_token": kiosk, "desk": desk, "halls": halls,
+    # for the 繁體中文 pages (i18n.test.js): a verified person with the ID card in the wallet
+    reader = await new_resident(idapp.ctx, name="区繁体")
+    body = psb.issue_body(f"mp-id-{reader.id_number}", ID_CARD,
+                          {"kind": "person", "id_number": reader.id_number, "name": reader.name},
+                          {"name": reader.name, "gender": reader.gender, "nation": "汉",
+                           "birth_date": reader.birth_date, "address": reader.address,
+                           "id_number": reader.id_number, "issuing_authority": "广州市公安局"},
+                          valid_until=(date.today() + timedelta(days=3650)).isoformat())
+    assert (await idapp.api.post("/api/v1/issuer/certificates", body,
+                                 headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
+    traditional = await verified_person(idapp.api, reader)
+    world = {"base_url": idapp.runner.url, "kiosk_token": kiosk, "desk": desk, "halls": halls, "proxies": proxies,
              "guide": {"name": applicant.name, "access_token": guide["access_token"],
                        "refresh_token": guide["refresh_token"]},
              "hotline": {"access_token": caller["access_token"], "refresh_token": caller["refresh_token"]},
+             "i18n": {"name": reader.name, "access_token": traditional["access_token"],
+                      "refresh_token": traditional["refresh_token"]},
              "live": {"access_token": live["access_token"], "refresh_token": live["refresh_token"]},
              "verified": {"name": second.name, "access_token": verified["access_token"],
                           "refresh_token": verified["refresh_token"]},
@@ -106,8 +122,64 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     print(text)
     assert proc.returncode == 0, text[-6000:]
     for name in ("api.test.js", "pages.test.js", "person-code.test.js", "consent-card.test.js",
-                 "application-card.test.js", "events.test.js", "hotline.test.js", "halls.test.js", "guide.test.js"):
+                 "application-card.test.js", "events.test.js", "hotline.test.js", "halls.test.js", "guide.test.js",
+                 "proxies.test.js", "i18n.test.js"):
         assert f"PASS tests/{name}" in text, f"{name} did not pass"
+
+
+def expired_copy(idapp, token: str) -> str:
+    """The same access token with its expiry in the past, signed with the app's own key."""
+    key = idapp.ctx.sessions.tokens.keys[0]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return jwt.encode({**claims, "exp": int(time.time()) - 60}, key.private, algorithm="ES256",
+                      headers={"kid": key.kid, "typ": "at+jwt"})
+
+
+async def proxy_world(idapp, psb) -> dict:
+    """For 亲友代办 (proxies.test.js): a mother with her ID card and her newborn's 出生医学证明
+    in the wallet; her son, to whom she has granted 办事 + 证照 (accepted), and an acting token
+    of his for her that has expired; a neighbour (verified, no grant yet)."""
+    mother = await new_resident(idapp.ctx, name="钟慈母", birth="19580312")
+    body = psb.issue_body(f"mp-id-{mother.id_number}", ID_CARD,
+                          {"kind": "person", "id_number": mother.id_number, "name": mother.name},
+                          {"name": mother.name, "gender": mother.gender, "nation": "汉", "birth_date": mother.birth_date,
+                           "address": mother.address, "id_number": mother.id_number, "issuing_authority": "广州市公安局"},
+                          valid_until=(date.today() + timedelta(days=3650)).isoformat())
+    assert (await idapp.api.post("/api/v1/issuer/certificates", body,
+                                 headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
+    born = date.today() - timedelta(days=20)
+    child = {"name": "陈小宝", "id_number": make_id_number(birth=born.strftime("%Y%m%d"))}
+    health = issuer_client(idapp.ctx, HEALTH)
+    body = health.issue_body(f"mp-birth-{child['id_number']}", BIRTH,
+                             {"kind": "person", "id_number": mother.id_number, "name": mother.name},
+                             {"certificate_number": "Q440077002", "baby_name": child["name"], "gender": "男",
+                              "birth_date": born.isoformat(), "birth_place": "广州市天河区", "mother_name": mother.name,
+                              "mother_id_number": mother.id_number})
+    assert (await idapp.api.post("/api/v1/issuer/certificates", body,
+                                 headers=bearer(await issuer_token(idapp.api, health)))).status == 201
+    m = await verified_person(idapp.api, mother)
+    son = await verified_person(idapp.api, await new_resident(idapp.ctx, name="林孝子", birth="19850101"))
+    neighbour = await verified_person(idapp.api, await new_resident(idapp.ctx, name="黄邻居", birth="19700505"))
+    made = await idapp.api.post("/api/v1/me/proxies", {"phone": son["phone"], "scopes": ["matters", "certificates"],
+                                                       "expires_on": (date.today() + timedelta(days=30)).isoformat()},
+                                headers=bearer(m["access_token"]))
+    assert made.status == 201, made.body
+    grant = made.json()
+    ok = await idapp.api.post(f"/api/v1/me/proxies/{grant['id']}/accept", {"version": grant["version"]},
+                              headers=bearer(son["access_token"]))
+    assert ok.status == 200 and ok.json()["state"] == "active", ok.body
+    acting = await idapp.api.post("/api/v1/auth/act-as", {"person_id": m["person"]["id"]},
+                                  headers=bearer(son["access_token"]))
+    assert acting.status == 200, acting.body
+
+    def who(p: dict, name: str) -> dict:
+        return {"name": name, "person_id": p["person"]["id"], "phone": p["phone"],
+                "access_token": p["access_token"], "refresh_token": p["refresh_token"]}
+
+    return {"mother": who(m, mother.name), "son": who(son, "林孝子"), "neighbour": who(neighbour, "黄邻居"),
+            "child": child, "grant": grant["id"], "expires_on": grant["expires_on"],
+            "acting_person": acting.json()["acting_person"],
+            "expired_acting": expired_copy(idapp, acting.json()["access_token"])}
 
 
 async def hall_world(idapp) -> dict:

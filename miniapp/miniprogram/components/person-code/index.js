@@ -1,20 +1,29 @@
 // The person (or enterprise) code: the QR image, the 短码 for manual entry, and a countdown
 // that asks the page for a fresh code when the current one reaches its refresh time.
+const i18n = require('../../utils/i18n')
+
 Component({
   properties: {
     code: { type: Object, value: null }, // {code, short_code, expires_at, refresh_after}
     imageSrc: { type: String, value: '' },
     name: { type: String, value: '' },
   },
-  data: { secondsLeft: 0 },
+  data: { secondsLeft: 0, t: {}, whose: '', tip: '' },
   observers: {
+    'name, secondsLeft'(name, seconds) {
+      this.setData({ whose: i18n.t('code.whose', { name }), tip: i18n.t('code.tip', { seconds }) })
+    },
     code(code) {
       this.asked = false
       if (code) this.tick()
     },
   },
   lifetimes: {
-    attached() { this.timer = setInterval(() => this.tick(), 1000) },
+    attached() {
+      this.setData({ t: i18n.strings('code'), whose: i18n.t('code.whose', { name: this.data.name }),
+        tip: i18n.t('code.tip', { seconds: this.data.secondsLeft }) })
+      this.timer = setInterval(() => this.tick(), 1000)
+    },
     detached() { clearInterval(this.timer) },
   },
   methods: {

@@ -1,17 +1,25 @@
 // Home: the person code (refreshed before it expires, screen brightness up while shown) and
 // what comes live over the events socket (utils/events.js): a consent request from a kiosk
 // shows at once, a scan spends the code (a fresh one is fetched). Only while the socket is
-// down are consent requests polled (every 15 s).
-const { api, request, session, showError } = require('../../utils/api')
+// down are consent requests polled (every 15 s). While acting for a family member (亲友代办)
+// no code is shown: the code is the person's own (the server refuses it to a proxy); the home
+// page says so and checks the grant still holds.
+const { api, request, session, showError, switchBack } = require('../../utils/api')
+const { scopeWords } = require('../../utils/format')
 const events = require('../../utils/events')
+const i18n = require('../../utils/i18n')
 
 const POLL_MS = 15000
 
 Page({
-  data: { me: null, code: null, imageSrc: '', consents: [], notice: '', live: false, elder: false },
+  data: { t: {}, acting: null, actingText: '', actingScopes: '', me: null, code: null, imageSrc: '', consents: [], notice: '', live: false, elder: false },
   async onShow() {
-    this.setData({ elder: getApp().globalData.elder })
+    this.setData({ elder: getApp().globalData.elder, t: i18n.strings('index') })
+    i18n.tabBar()
+    i18n.title()
     if (!session.loggedIn()) { wx.reLaunch({ url: '/pages/login/index' }); return }
+    if (session.acting) { await this.showActing(); return }
+    this.setData({ acting: null })
     try {
       const me = await api.get('/api/v1/me')
       this.setData({ me })
@@ -22,6 +30,18 @@ Page({
       this.socket = events.connect({ onEvent: (e) => this.onEvent(e), onUp: () => this.live(true), onDown: () => this.live(false) })
     } catch (e) { showError(e) }
   },
+  async showActing() {
+    const shown = (p) => this.setData({ acting: p, actingText: i18n.t('index.acting', { name: p.name }),
+      actingScopes: i18n.t('index.actingScopes', { scopes: scopeWords(p.scopes) }),
+      me: null, code: null, imageSrc: '', consents: [] })
+    shown(session.acting.person)
+    try {
+      const now = await api.get('/api/v1/auth/acting') // the grant as it is now (a revoked one switches back)
+      if (now.person) shown(now.person)
+      else { session.stopActing(); await this.onShow() } // the token was one's own after all
+    } catch (e) { showError(e) }
+  },
+  switchBack() { switchBack() },
   onHide() { this.leave() },
   onUnload() { this.leave() },
   leave() {
@@ -38,13 +58,13 @@ Page({
   },
   onEvent(e) {
     if (e.type === 'consent.requested') {
-      this.setData({ notice: `「${e.by || '服务窗口'}」请求使用您的信息` })
+      this.setData({ notice: i18n.t('index.asked', { by: e.by || i18n.t('index.window') }) })
       this.loadConsents().catch(() => {})
     } else if (e.type === 'code.scanned') {
-      this.setData({ notice: `您的服务码被「${e.by || '服务窗口'}」扫描` })
+      this.setData({ notice: i18n.t('index.scanned', { by: e.by || i18n.t('index.window') }) })
       this.loadCode().catch(() => {}) // a used code is spent
     } else if (e.type === 'application.progress') {
-      this.setData({ notice: `办件 ${e.number}：${e.state_name}` })
+      this.setData({ notice: i18n.t('index.progress', { number: e.number, state: e.state_name }) })
     }
   },
   brighten() {
@@ -67,7 +87,7 @@ Page({
     const { id, action, items } = e.detail
     try {
       await api.post(`/api/v1/consents/${id}/${action}`, { items })
-      wx.showToast({ title: action === 'approve' ? '已同意' : '已拒绝' })
+      wx.showToast({ title: i18n.t(action === 'approve' ? 'index.approved' : 'index.rejected') })
       await this.loadConsents()
     } catch (err) { showError(err) }
   },

@@ -2,22 +2,25 @@
 // agreed to before wx.login's code is sent; binding the phone goes through WeChat's privacy
 // check (privacy-popup) because getPhoneNumber is a privacy API.
 const { api, session, showError, agreements } = require('../../utils/api')
+const i18n = require('../../utils/i18n')
 
 Page({
-  data: { step: 'login', busy: false, elder: false, docs: [], agreed: false, agreeError: '' },
+  data: { t: {}, step: 'login', busy: false, elder: false, docs: [], agreed: false, agreeError: '' },
   async onShow() {
-    this.setData({ elder: getApp().globalData.elder })
+    this.setData({ elder: getApp().globalData.elder, t: i18n.strings('login') })
+    i18n.title()
     try { const a = await agreements(); this.versions = a.versions; this.setData({ docs: a.docs }) } catch (e) { showError(e) }
   },
   onAgree(e) { this.setData({ agreed: e.detail, agreeError: '' }) },
   openDoc(e) { wx.navigateTo({ url: `/me/agreement/index?kind=${e.currentTarget.dataset.kind}` }) },
   login() {
-    if (!this.data.agreed) { this.setData({ agreeError: '请先阅读并同意《用户协议》和《隐私政策》' }); return }
+    if (!this.data.agreed) { this.setData({ agreeError: i18n.t('login.mustAgree') }); return }
     this.setData({ busy: true })
     wx.login({
       success: async ({ code }) => {
         try {
           const r = await api.post('/api/v1/auth/wechat/miniapp', { code, agreements: this.versions })
+          session.stopActing() // a new login acts for nobody
           session.save(r)
           if (r.person && r.person.phone) this.done(r.person)
           else this.setData({ step: 'phone' })
@@ -26,11 +29,11 @@ Page({
           showError(e)
         } finally { this.setData({ busy: false }) }
       },
-      fail: () => { this.setData({ busy: false }); wx.showToast({ title: '微信登录失败，请重试', icon: 'none' }) },
+      fail: () => { this.setData({ busy: false }); wx.showToast({ title: i18n.t('login.failed'), icon: 'none' }) },
     })
   },
   async bindPhone(e) {
-    if (!e.detail.code) { wx.showToast({ title: '未授权手机号，可稍后在“我的”中绑定', icon: 'none' }); return }
+    if (!e.detail.code) { wx.showToast({ title: i18n.t('login.noPhone'), icon: 'none' }); return }
     try {
       const r = await api.post('/api/v1/auth/wechat/phone', { code: e.detail.code })
       session.save(r)
