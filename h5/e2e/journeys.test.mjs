@@ -663,3 +663,47 @@ test('journey 7: book a hall visit on the phone, check in at the kiosk, follow t
   await page.goto('/halls/appointments')
   await page.locator(t(`number-${label}`), { hasText: '已办结' }).waitFor()
 })
+
+test('journey 8: a mother lets her son act for her; he sees her wallet under a banner; her revocation ends it at once', async () => {
+  const son = await phone()
+  await signUp(son, world.son)
+  const mother = await phone()
+  await signUp(mother, world.elder)
+  // she authorises him (checked before sending), from 我的 → 亲友代办
+  await mother.goto('/mine')
+  await mother.click(t('go-proxies'))
+  await mother.locator(t('grant-form')).waitFor()
+  await mother.click(t('grant-submit'))
+  await mother.getByText('请填写正确的手机号').waitFor()
+  await mother.fill(input('grant-phone'), world.son.phone)
+  await mother.click(t('grant-submit'))
+  await mother.locator('[data-test^="granted-g"]', { hasText: '待对方接受' }).waitFor()
+  await shot(mother, '30-proxies-granted')
+  // he accepts and acts for her
+  await son.goto('/mine/proxies')
+  const received = son.locator('[data-test^="received-g"]').first()
+  await received.locator(t('grant-accept')).click()
+  await received.locator(t('act-for')).click()
+  await son.locator(t('acting-banner')).waitFor()
+  assert.match(await son.locator(t('acting-banner')).innerText(), /正在为 钱\*\* 代办/)
+  await son.locator(t('acting-home')).waitFor() // her code stays on her phone
+  assert.equal(await son.locator(t('person-code')).count(), 0)
+  await son.goto('/wallet')
+  await son.locator('[data-test^="cert-"]').first().waitFor()
+  assert.ok((await son.locator('main').innerText()).includes('居民身份证'))
+  await shot(son, '31-acting-wallet')
+  // she revokes: his next request finds out, and he is himself again
+  await mother.goto('/mine/proxies')
+  await mother.locator('[data-test^="granted-g"]').first().locator(t('grant-revoke')).click()
+  await mother.locator('.van-dialog__confirm').click()
+  await mother.locator('[data-test^="granted-g"]', { hasText: '已撤销' }).waitFor()
+  await son.goto('/wallet')
+  await son.getByText('代办授权已撤销或已到期').first().waitFor()
+  await son.locator(t('acting-banner')).waitFor({ state: 'detached' })
+  await son.goto('/')
+  await son.locator(t('person-code')).waitFor() // his own code again
+  // both trails say what happened
+  await mother.goto('/mine')
+  await mother.getByRole('tab', { name: '账户动态' }).click()
+  await mother.locator(t('activity-item'), { hasText: '撤销代办授权' }).first().waitFor()
+})

@@ -35,8 +35,15 @@ function createClient(ns, refreshPath, store = window.sessionStorage) {
       if (t.access_token) store.setItem(k('access'), t.access_token)
       if (t.refresh_token) store.setItem(k('refresh'), t.refresh_token)
     },
-    clear() { store.removeItem(k('access')); store.removeItem(k('refresh')) },
+    clear() { store.removeItem(k('access')); store.removeItem(k('refresh')); store.removeItem(k('acting')) },
     loggedIn() { return !!store.getItem(k('access')) },
+    // 亲友代办: whom the access token acts for ({person_id, name, kind, scopes}), or null
+    get acting() { try { return JSON.parse(store.getItem(k('acting'))) } catch { return null } },
+    setActing(who, reason = '') {
+      if (who) store.setItem(k('acting'), JSON.stringify(who))
+      else store.removeItem(k('acting'))
+      window.dispatchEvent(new CustomEvent('acting-changed', { detail: { acting: who, reason } }))
+    },
   }
   let refreshing = null
 
@@ -56,7 +63,14 @@ function createClient(ns, refreshPath, store = window.sessionStorage) {
         body: JSON.stringify({ refresh_token: session.refresh }),
       })
       if (!resp.ok) { session.clear(); return false }
-      session.save(await resp.json())
+      session.save(await resp.json()) // one's own token again
+      const acting = session.acting
+      if (acting) { // still acting for someone: ask again with the new token (the grant is checked)
+        const again = await fetch('/api/v1/auth/act-as', { method: 'POST', headers: { 'Content-Type': 'application/json',
+          Authorization: `Bearer ${session.access}` }, body: JSON.stringify({ person_id: acting.person_id }) })
+        if (again.ok) session.save(await again.json())
+        else session.setActing(null, 'ended')
+      }
       return true
     })().finally(() => { refreshing = null })
     return refreshing
@@ -86,6 +100,11 @@ function createClient(ns, refreshPath, store = window.sessionStorage) {
     if (resp.status === 204) return null
     const type = resp.headers.get('Content-Type') || ''
     const data = type.includes('json') ? await resp.json() : await resp.blob()
+    if (resp.status === 403 && data?.code === 'authorization_revoked' && session.acting) {
+      // the family member revoked the grant (or it ended): back to one's own account at once
+      session.setActing(null, 'revoked')
+      await refreshTokens()
+    }
     if (!resp.ok) throw new ApiError(type.includes('json') ? data : { title: '请求失败' }, resp.status)
     return data
   }

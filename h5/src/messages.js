@@ -39,6 +39,17 @@ const BY_CODE = new Set([
   'internal_error',
   'slot_full',
   'location_denied',
+  'not_allowed_for_proxy',
+  'proxy_scope_missing',
+  'authorization_revoked',
+  'not_authorized_for_person',
+  'grant_exists',
+  'proxy_not_found',
+  'proxy_not_verified',
+  'proxy_self',
+  'guardian_not_proven',
+  'child_not_minor',
+  'expiry_out_of_range',
 ])
 const say = (code) => t(`errors.${code}`)
 

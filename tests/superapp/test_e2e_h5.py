@@ -15,12 +15,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from identity.accounts.storage import RegistryStore
+from identity.phones import InvalidPhone, parse_phone
+from identity.verification import DevRegistryProvider
 from tests.support import (Backends, always_open_catalog, bearer, issuer_client, issuer_token, new_enterprise,
                            new_resident, start_app, stop_app)
 
@@ -95,6 +99,14 @@ async def world(app) -> dict:
         "birth_place": "广州市天河区", "mother_name": parent.name, "mother_id_number": parent.id_number},
         f"e2e-birth-{parent.id_number}")
 
+    # 亲友代办: an elderly mother (an ID card in her wallet) and her son
+    elder = await new_resident(app.ctx, name="钱老太", birth="19480305")
+    await issue(app, PSB, ID_CARD, {"kind": "person", "id_number": elder.id_number, "name": elder.name}, {
+        "name": elder.name, "gender": elder.gender, "nation": "汉", "birth_date": elder.birth_date,
+        "address": elder.address, "id_number": elder.id_number, "issuing_authority": "广州市公安局天河分局"},
+        f"e2e-id-{elder.id_number}")
+    son = await new_resident(app.ctx, name="钱孝顺")
+
     device = app.ctx.demo.devices[0]
     screen = next(d for d in app.ctx.demo.devices if d.device_id == "display-th-01")
     staff = {s.username: {"username": s.username, "password": s.password, "totp_secret": s.totp_secret}
@@ -102,15 +114,25 @@ async def world(app) -> dict:
                                                            "cg.chuli", "th.chuangkou", "th.daofu", "th.zhuguan")}
     # journey 6 (12345): a resident who reports a broken street light
     reporter = await new_resident(app.ctx, name="路灯报修人")
+    # 跨境: a Hong Kong resident with a Hong Kong mobile number and a 回乡证 (dev registry)
+    hk_phone = ""
+    while not hk_phone:
+        try:
+            hk_phone = parse_phone("+8529" + "".join(random.choices("0123456789", k=7))).value
+        except InvalidPhone:
+            pass
+    permit = "H" + "".join(random.choices("0123456789", k=8))
+    await DevRegistryProvider(RegistryStore(app.ctx.db), app.ctx.clients.pii, "").register("陳大文", "hk_macao_permit", permit)
     person = lambda r: {"name": r.name, "id_number": r.id_number, "phone": r.phone}  # noqa: E731
     return {"base_url": app.runner.url, "chromium": CHROMIUM, "screenshots": os.environ.get("SUPERAPP_SCREENSHOTS", ""),
             "resident": person(resident), "rep": person(rep), "agent": person(agent),
             "enterprise": {"uscc": ent.uscc, "name": ent.name},
             "device": {"id": device.device_id, "name": device.name, "private_key_pem": device.private_key_pem},
             "display": {"id": screen.device_id, "private_key_pem": screen.private_key_pem},
-            "parent": person(parent),
+            "parent": person(parent), "elder": person(elder), "son": person(son),
             "staff": staff, "viewer": {**person(viewer), "certificate_id": viewer_card["id"]},
-            "reporter": person(reporter)}
+            "reporter": person(reporter),
+            "hk_person": {"name": "陳大文", "phone": hk_phone, "local": hk_phone.removeprefix("+852"), "id_number": permit}}
 
 
 @pytest.fixture
@@ -143,5 +165,5 @@ async def test_h5_journeys_in_chromium(e2eapp, tmp_path):
     if ONLY:
         return
     for name in ("journey 1", "journey 2", "journey 3", "journey 4", "kiosk resets", "kiosk applies", "journey 6",
-                 "journey 7"):
+                 "journey 7", "journey 8", "cross-border"):
         assert name in text, f"browser test '{name}' did not run"
