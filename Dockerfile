@@ -32,6 +32,7 @@ COPY notifications ./notifications
 COPY tickets ./tickets
 COPY halls ./halls
 COPY proxies ./proxies
+COPY policies ./policies
 COPY superapp ./superapp
 COPY config ./config
 COPY --from=h5 /h5/dist ./h5/dist

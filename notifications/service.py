@@ -32,7 +32,7 @@ from server.providers.wechat import WeChatGateway
 log = logging.getLogger("superapp.notifications")
 CHINA = timezone(timedelta(hours=8))
 PERMANENT_WECHAT_ERRORS = {43101, 47003, 40003}  # refused subscription, bad data, bad openid
-ABOUT = {"application": "申请", "ticket": "诉求", "queue": "排号", "proxy": "代办授权"}  # what a message is about, in its words
+ABOUT = {"application": "申请", "ticket": "诉求", "queue": "排号", "proxy": "代办授权", "policy": "政策"}  # what a message is about, in its words
 
 
 class Notifications:

@@ -22,6 +22,7 @@ from server.config_sections import (  # noqa: F401 - re-exported: the sections a
     HallsConfig,
     MattersConfig,
     NotificationsConfig,
+    PoliciesConfig,
     RegistryConfig,
     SmsConfig,
     TicketsConfig,
@@ -218,6 +219,7 @@ class Settings(_Section):
     matters: MattersConfig = MattersConfig()
     tickets: TicketsConfig = TicketsConfig()
     halls: HallsConfig = HallsConfig()
+    policies: PoliciesConfig = PoliciesConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     wechat: WeChatConfig
     sms: SmsConfig = SmsConfig()

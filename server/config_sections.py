@@ -125,6 +125,15 @@ class HallsConfig(_Section):
     no_show_every_seconds: float = Field(300.0, ge=5, le=3600)
 
 
+class PoliciesConfig(_Section):
+    # 政策兑现: the policy catalog and the bank or treasury that pays claims (HMAC-signed
+    # requests; in development a fake on loopback). The key comes from the environment:
+    # SUPERAPP_POLICIES__BANK_KEY.
+    catalog_file: str = "config/catalog/policies.json"
+    bank_url: str = ""
+    bank_key: str = ""
+
+
 class TicketsConfig(_Section):
     # 12345: kinds, time limits, categories and departments; the knowledge base.
     catalog_file: str = "config/catalog/tickets.json"

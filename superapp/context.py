@@ -34,6 +34,12 @@ from identity.dependents import Dependents
 from identity.proxying import PersonActing
 from proxies.service import ProxyService
 from proxies.storage import GrantStore
+from policies.audit_names import AUDIT_ACTIONS as policies_actions
+from policies.bank import HttpPayoutProvider, NoPayouts, PayoutProvider
+from policies.catalog import load_policies
+from policies.claims import ClaimService
+from policies.service import PolicyService
+from policies.storage import ClaimStore, RecheckStore
 from identity.actors import ActorNames
 from identity.audit_names import AUDIT_ACTIONS as identity_actions
 from matters.audit_names import AUDIT_ACTIONS as matters_actions
@@ -194,6 +200,9 @@ class AppContext:
     # 亲友代办
     proxies: ProxyService
     acting_persons: PersonActing
+    # 政策兑现
+    policies: PolicyService
+    policy_claims: ClaimService
     demo: "DemoData | None" = None
     started_at: float = field(default_factory=time.time)
 
@@ -260,8 +269,18 @@ def hosted_issuer_keys(settings: Settings, demo: "DemoData | None") -> dict[str,
     return keys
 
 
+def payout_provider(settings: Settings, bank_url: str) -> PayoutProvider:
+    """The bank that pays policy claims: ``[policies] bank_url`` with its HMAC key
+    (``SUPERAPP_POLICIES__BANK_KEY``), else in development the fake on loopback (``bank_url``)."""
+    from superapp.fakes.bank import DEV_KEY
+
+    url = settings.policies.bank_url or bank_url
+    key = settings.policies.bank_key.encode() or (DEV_KEY if settings.is_dev else b"")
+    return HttpPayoutProvider(url, key) if url and key else NoPayouts()
+
+
 async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
-                        demo: "DemoData | None" = None) -> AppContext:
+                        demo: "DemoData | None" = None, bank_url: str = "") -> AppContext:
     """Every service, once. The storage must be reachable (hosted issuer keys are looked up)."""
     s, db, redis, keys, pii = c.settings, c.db, c.redis, c.keys, c.pii
     audit = AuditTrail(AuditStore(db))
@@ -290,20 +309,33 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     persons = PersonStore(db)
     enterprise_store = EnterpriseStore(db)
     directory = Directory(persons, enterprise_store, pii, s.wechat.appid)
+    # The wallet's holding side, notifications and 政策兑现 first: identity (an enterprise bound)
+    # and issuing (a certificate issued) tell policies through ports given at construction.
+    catalog = load_catalog(s.path(s.wallet.catalog_file))
+    certificate_store = CertificateStore(db, redis, keys)
+    certificates = Certificates(certificate_store, IssuerRegistry(certificate_store), directory, pii)
+    wallet = HoldingService(HoldingStore(db), certificate_store, certificates, catalog, directory, audit, limits,
+                            s.wallet.share_misses_per_minute, public_base_url, s.wallet.font_path)
+    notifications = Notifications(NotificationStore(db), directory, wechat, sender, events, s.notifications)
+    sources = Sources(directory, wallet)
+    policy_catalog = load_policies(s.path(s.policies.catalog_file), catalog)
+    policy_claims = ClaimService(ClaimStore(db), policy_catalog, payout_provider(s, bank_url), pii, audit,
+                                 notifications, f"{public_base_url}/api/v1/policy-payouts/callback")
+    policies = PolicyService(policy_catalog, sources, directory, RecheckStore(db), policy_claims, notifications)
     agreements = Agreements(AcceptanceStore(db), load_agreements(s.path(s.accounts.agreements_dir)))
     staff_store, device_store = StaffStore(db), DeviceStore(db, redis, keys)
     actor_names = ActorNames(persons, staff_store, device_store, pii,
                              ActionNames(identity_actions, wallet_actions, matters_actions, tickets_actions,
-                                         halls_actions, proxies_actions))
+                                         halls_actions, proxies_actions, policies_actions))
     sms_codes = SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms)
     accounts = AccountService(persons, sessions, sms_codes, wechat, verifier, audit, pii, limits, agreements,
                               actor_names, public_base_url)
-    enterprises = EnterpriseService(enterprise_store, persons, registry, audit, pii, sessions, actor_names)
+    enterprises = EnterpriseService(enterprise_store, persons, registry, audit, pii, sessions, actor_names,
+                                    on_bound=policies.holder_changed)
     demo_code_key = _demo_public_key(s, DEMO_CODE_KEY_FILE)
     code_keys = CodeKeys.load([s.path(f) for f in s.codes.signing_key_files],
                               forbidden=[kid_of(demo_code_key)] if demo_code_key is not None else [])
     items = ItemCatalog()
-    catalog = load_catalog(s.path(s.wallet.catalog_file))
     catalog.register_items(items)
     consent_store = ConsentStore(db)
     code_store = CodeStore(redis, keys, db)
@@ -311,20 +343,15 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
                         purposes=consent_store.purposes_of)
 
     # -- wallet ---------------------------------------------------------------------------------
-    certificate_store = CertificateStore(db, redis, keys)
-    certificates = Certificates(certificate_store, IssuerRegistry(certificate_store), directory, pii)
-    issuing = IssuingService(certificate_store, certificates, catalog, sessions, limits, idempotency, audit, pii)
-    wallet = HoldingService(HoldingStore(db), certificate_store, certificates, catalog, directory, audit, limits,
-                            s.wallet.share_misses_per_minute, public_base_url, s.wallet.font_path)
+    issuing = IssuingService(certificate_store, certificates, catalog, sessions, limits, idempotency, audit, pii,
+                             on_issued=policies.holder_changed)
     consents = ConsentService(consent_store, codes, directory, items, audit, events, s.codes,
                               certificate_source=wallet.deliver_for_consent)
 
     # -- notifications and matters ----------------------------------------------------------------
-    notifications = Notifications(NotificationStore(db), directory, wechat, sender, events, s.notifications)
     matters_catalog = load_matters(s.path(s.matters.catalog_file), catalog)
     applications = ApplicationStore(db)
     lifecycle = Lifecycle(applications, matters_catalog, audit, notifications)
-    sources = Sources(directory, wallet)
     results = ResultIssuer(await hosted_clients(hosted_issuer_keys(s, demo), issuing), issuing)
     hall_directory = load_halls(s.path(s.halls.catalog_file), matters_catalog)
     hall_store = HallStore(db)
@@ -366,6 +393,6 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
         open311=Open311(ticket_store, ticket_catalog, ticket_lifecycle, tickets, limits, pii, audit, public_base_url),
         halls=halls, booking=booking, hall_queue=hall_queue,
         calling=CallingService(hall_directory, hall_store, hall_queue, hall_live),
-        proxies=proxies, acting_persons=acting_persons,
+        proxies=proxies, acting_persons=acting_persons, policies=policies, policy_claims=policy_claims,
         demo=demo,
     )

@@ -26,6 +26,7 @@ from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
 from superapp.context import AppContext, Clients, build_context
 from superapp.demo import DemoData, issue_demo_certificates, load_demo, read_demo, registered_demo_keys
+from superapp.fakes.bank import FakeBankState, make_fake_bank
 from superapp.fakes.base import FakeServer
 from superapp.fakes.wechat import FakeWeChatState, make_fake_wechat
 from superapp.routes import make_app
@@ -51,6 +52,7 @@ class Runner:
     redis_url: str = ""
     wechat_url: str = ""
     fake_wechat: FakeWeChatState | None = None
+    fake_bank: FakeBankState | None = None
     _fakes: list[FakeServer] = field(default_factory=list)
     _jobs: list[PeriodicJob] = field(default_factory=list)
     _embedded: list[EmbeddedServer] = field(default_factory=list)
@@ -95,6 +97,12 @@ class Runner:
             server, self.fake_wechat = make_fake_wechat(s.wechat.appid, s.wechat.secret)
             self._fakes.append(server.start())
             self.wechat_url = server.url
+        bank_url = ""
+        if s.is_dev:
+            # Dev: policy payouts go to a fake bank on loopback, over the production client.
+            bank, self.fake_bank = make_fake_bank()
+            self._fakes.append(bank.start())
+            bank_url = bank.url
 
         self.clients = clients = Clients.make(s, self.mongo_uri, self.redis_url)
         try:
@@ -126,7 +134,7 @@ class Runner:
             self._sockets = sockets
             self.port = sockets[0].getsockname()[1]
         public = s.http.public_base_url or self.url
-        self.ctx = ctx = await build_context(clients, self.wechat_url, public, demo)
+        self.ctx = ctx = await build_context(clients, self.wechat_url, public, demo, bank_url)
         if demo is not None:
             await issue_demo_certificates(ctx, demo)
         await ctx.devices.sync_cache()
@@ -140,7 +148,9 @@ class Runner:
                                       ctx.ticket_desk.supervise),
                           PeriodicJob("ticket-rectification-catch-up", 300, ctx.tickets.catch_up_rectifications),
                           PeriodicJob("appointment-no-shows", s.halls.no_show_every_seconds, ctx.booking.mark_no_shows),
-                          PeriodicJob("proxy-grant-expiry", 3600, ctx.proxies.expire_due)]
+                          PeriodicJob("proxy-grant-expiry", 3600, ctx.proxies.expire_due),
+                          PeriodicJob("policy-rechecks", 60, ctx.policies.recheck_due),
+                          PeriodicJob("policy-announcements", 300, ctx.policies.announce_new)]
             ctx.notifications.start()
             for job in self._jobs:
                 job.start()

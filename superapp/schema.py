@@ -18,6 +18,7 @@ from matters import storage as matters_storage
 from matters.bundles import storage as bundles_storage
 from matters.ratings import storage as ratings_storage
 from notifications import storage as notifications_storage
+from policies import storage as policies_storage
 from proxies import storage as proxies_storage
 from tickets import storage as tickets_storage
 from server.storage import audit as audit_storage
@@ -34,6 +35,7 @@ STORAGE_MODULES: list[ModuleType] = [
     tickets_storage,
     halls_storage,
     proxies_storage,
+    policies_storage,
 ]
 
 

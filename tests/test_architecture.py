@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["server", "identity", "card_wallet", "matters", "notifications", "tickets", "halls", "proxies", "superapp"]
-DOMAINS = ["identity", "card_wallet", "matters", "notifications", "tickets", "halls", "proxies"]
+PACKAGES = ["server", "identity", "card_wallet", "matters", "notifications", "tickets", "halls", "proxies", "policies",
+            "superapp"]
+DOMAINS = ["identity", "card_wallet", "matters", "notifications", "tickets", "halls", "proxies", "policies"]
 MAX_LINES = 450
 
 

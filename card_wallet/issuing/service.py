@@ -62,10 +62,16 @@ def _check_public_key(pem: str) -> str:
                            errors=[FieldError("public_key_pem", "应为 PEM 格式的 P-256 公钥")]) from None
 
 
+# A holder's facts changed (``person:<id>`` / ``enterprise:<id>``); never raises.
+HolderChanged = Callable[[str], Awaitable[None]]
+
+
 class IssuingService:
     def __init__(self, store: CertificateStore, certificates: Certificates, catalog: Catalog, sessions: Sessions,
-                 limits: Limits, idempotency: Idempotency, audit: AuditTrail, pii: PiiCipher):
+                 limits: Limits, idempotency: Idempotency, audit: AuditTrail, pii: PiiCipher,
+                 on_issued: HolderChanged | None = None):
         self.store = store
+        self.on_issued = on_issued  # port: the holder's facts changed (policies re-evaluate, passed in by the root)
         self.certificates = certificates
         self.catalog = catalog
         self.sessions = sessions
@@ -289,7 +295,13 @@ class IssuingService:
             await self._record_issuer_action(issuer["code"], "certificate.issued", doc, rerun)
             return {"id": doc["_id"], "version": 1, "status": "active", "type": ctype.code}
 
-        return await self._idempotent(issuer["code"], body["request_id"], body, work)
+        result = await self._idempotent(issuer["code"], body["request_id"], body, work)
+        if self.on_issued is not None:
+            cert = await self.store.certificate(result["id"])
+            holder = await self.certificates.holder_key(cert) if cert is not None else None
+            if holder:
+                await self.on_issued(holder)
+        return result
 
     async def _issued_cert(self, issuer: dict[str, Any], cert_id: str) -> dict[str, Any]:
         cert = await self.store.certificate(cert_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from identity.accounts.models import ActivityEntry
 from identity.accounts.sms import validate_phone
@@ -57,8 +57,11 @@ MAX_GRANT_MS = 3 * 365 * DAY_MS
 
 class EnterpriseService:
     def __init__(self, store: EnterpriseStore, persons: PersonStore, registry: EnterpriseRegistry,
-                 audit: AuditTrail, pii: PiiCipher, sessions: Sessions, actor_names: ActorNames):
+                 audit: AuditTrail, pii: PiiCipher, sessions: Sessions, actor_names: ActorNames,
+                 on_bound: Callable[[str], Awaitable[None]] | None = None):
         self.store = store
+        # port: an enterprise was bound (``enterprise:<id>``; policies re-evaluate it, passed in by the root)
+        self.on_bound = on_bound
         self.persons = persons
         self.registry = registry
         self.audit = audit
@@ -161,6 +164,8 @@ class EnterpriseService:
         await self.audit.record(person_chain(principal.subject), Actor("person", principal.subject),
                                 "enterprise.bound", target={"type": "enterprise", "id": doc["_id"]},
                                 channel=caller.channel, ip=caller.ip, details={"name": record.name})
+        if self.on_bound is not None:
+            await self.on_bound(f"enterprise:{doc['_id']}")
         return await self._out(doc, principal.subject)
 
     async def _out(self, e: dict[str, Any], person_id: str) -> EnterpriseOut:
