@@ -75,6 +75,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     caller = await verified_person(idapp.api, await new_resident(idapp.ctx, name="卫热线"))
     halls = await hall_world(idapp)
     proxies = await proxy_world(idapp, psb)
+    policies = await policy_world(idapp)
     # for the guide's 情形 (guide.test.js): a verified person with the ID card in the wallet
     applicant = await new_resident(idapp.ctx, name="岑补证")
     body = psb.issue_body(f"mp-id-{applicant.id_number}", ID_CARD,
@@ -98,6 +99,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
                                  headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
     traditional = await verified_person(idapp.api, reader)
     world = {"base_url": idapp.runner.url, "kiosk_token": kiosk, "desk": desk, "halls": halls, "proxies": proxies,
+             "policies": policies,
              "guide": {"name": applicant.name, "access_token": guide["access_token"],
                        "refresh_token": guide["refresh_token"]},
              "hotline": {"access_token": caller["access_token"], "refresh_token": caller["refresh_token"]},
@@ -123,7 +125,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     assert proc.returncode == 0, text[-6000:]
     for name in ("api.test.js", "pages.test.js", "person-code.test.js", "consent-card.test.js",
                  "application-card.test.js", "events.test.js", "hotline.test.js", "halls.test.js", "guide.test.js",
-                 "proxies.test.js", "i18n.test.js"):
+                 "proxies.test.js", "i18n.test.js", "policies.test.js"):
         assert f"PASS tests/{name}" in text, f"{name} did not pass"
 
 
@@ -180,6 +182,28 @@ async def proxy_world(idapp, psb) -> dict:
             "child": child, "grant": grant["id"], "expires_on": grant["expires_on"],
             "acting_person": acting.json()["acting_person"],
             "expired_acting": expired_copy(idapp, acting.json()["access_token"])}
+
+
+async def policy_world(idapp) -> dict:
+    """For 政策兑现 (policies.test.js): a mother, verified, whose child's 出生医学证明 then lands
+    in her wallet (so the 确认即享 育儿补贴 waits for her confirmation), and a Guangzhou resident
+    born in 1940 (the 免申即享 高龄津贴 is granted when she opens her matches)."""
+    mother = await new_resident(idapp.ctx, name="苏育儿", birth="19940615")
+    m = await verified_person(idapp.api, mother)
+    born = date.today() - timedelta(days=60)
+    baby = make_id_number(birth=born.strftime("%Y%m%d"))
+    health = issuer_client(idapp.ctx, HEALTH)
+    body = health.issue_body(f"mp-birth-{baby}", BIRTH, {"kind": "person", "id_number": mother.id_number,
+                                                         "name": mother.name},
+                             {"certificate_number": "Q44" + baby[-7:], "baby_name": "苏小宝", "gender": "女",
+                              "birth_date": born.isoformat(), "birth_place": "广州市越秀区", "mother_name": mother.name,
+                              "mother_id_number": mother.id_number})
+    assert (await idapp.api.post("/api/v1/issuer/certificates", body,
+                                 headers=bearer(await issuer_token(idapp.api, health)))).status == 201
+    elder = await new_resident(idapp.ctx, name="区寿星", birth="19400101", region="440106")
+    e = await verified_person(idapp.api, elder)
+    return {"mother": {"name": mother.name, "access_token": m["access_token"], "refresh_token": m["refresh_token"]},
+            "elder": {"name": elder.name, "access_token": e["access_token"], "refresh_token": e["refresh_token"]}}
 
 
 async def hall_world(idapp) -> dict:

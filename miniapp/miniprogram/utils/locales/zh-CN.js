@@ -67,6 +67,7 @@ module.exports = {
     halls: '到大厅办事', hallsTitle: '办事大厅', hallsLabel: '离您最近的大厅、开放时间、排队人数；预约和线上取号',
     appointments: '我的预约', appointmentsLabel: '预约码、改期、取消', hotline: '12345 政务服务便民热线',
     report: '我要反映', reportLabel: '咨询、求助、投诉、举报、建议，限时办理答复',
+    policies: '政策兑现', policiesTitle: '我可享受', policiesLabel: '免申即享、确认即享：按您的证照和信息匹配补贴政策',
   },
   mine: {
     noRealname: '未实名', noPhone: '未绑定手机号', actingFor: '您正在为 TA 代办', canDo: '可以代办',

@@ -127,7 +127,10 @@ module.exports = {
     appointmentsLabel: '預約碼、改期、取消',
     hotline: '12345 政務服務便民熱線',
     report: '我要反映',
-    reportLabel: '諮詢、求助、投訴、舉報、建議，限時辦理答覆'
+    reportLabel: '諮詢、求助、投訴、舉報、建議，限時辦理答覆',
+    policies: '政策兌現',
+    policiesTitle: '我可享受',
+    policiesLabel: '免申即享、確認即享：按您的證照和資訊匹配補貼政策'
   },
   mine: {
     noRealname: '未實名',
