@@ -107,11 +107,19 @@ async def world(app) -> dict:
         f"e2e-id-{elder.id_number}")
     son = await new_resident(app.ctx, name="钱孝顺")
 
+    # 政策兑现: a mother whose baby's 出生医学证明 is in her wallet (育儿补贴, 确认即享, 卫健委)
+    mum = await new_resident(app.ctx, name="林育儿", birth="19930412")
+    await issue(app, HOSPITAL, BIRTH, {"kind": "person", "id_number": mum.id_number, "name": mum.name}, {
+        "certificate_number": "Q440012401", "baby_name": "林小禾", "gender": "女",
+        "birth_date": (date.today() - timedelta(days=40)).isoformat(), "birth_place": "广州市天河区",
+        "mother_name": mum.name, "mother_id_number": mum.id_number}, f"e2e-birth-{mum.id_number}")
+
     device = app.ctx.demo.devices[0]
     screen = next(d for d in app.ctx.demo.devices if d.device_id == "display-th-01")
     staff = {s.username: {"username": s.username, "password": s.password, "totp_secret": s.totp_secret}
              for s in app.ctx.demo.staff if s.username in ("rsj.shenhe", "wjw.shenhe", "gjj.shenhe", "rx.paidan",
-                                                           "cg.chuli", "th.chuangkou", "th.daofu", "th.zhuguan")}
+                                                           "cg.chuli", "th.chuangkou", "th.daofu", "th.zhuguan",
+                                                           "wjw.zhengce")}
     # journey 6 (12345): a resident who reports a broken street light
     reporter = await new_resident(app.ctx, name="路灯报修人")
     # 跨境: a Hong Kong resident with a Hong Kong mobile number and a 回乡证 (dev registry)
@@ -131,7 +139,7 @@ async def world(app) -> dict:
             "display": {"id": screen.device_id, "private_key_pem": screen.private_key_pem},
             "parent": person(parent), "elder": person(elder), "son": person(son),
             "staff": staff, "viewer": {**person(viewer), "certificate_id": viewer_card["id"]},
-            "reporter": person(reporter),
+            "reporter": person(reporter), "policy_parent": person(mum),
             "hk_person": {"name": "陳大文", "phone": hk_phone, "local": hk_phone.removeprefix("+852"), "id_number": permit}}
 
 
@@ -165,5 +173,5 @@ async def test_h5_journeys_in_chromium(e2eapp, tmp_path):
     if ONLY:
         return
     for name in ("journey 1", "journey 2", "journey 3", "journey 4", "kiosk resets", "kiosk applies", "journey 6",
-                 "journey 7", "journey 8", "cross-border"):
+                 "journey 7", "journey 8", "cross-border", "policies"):
         assert name in text, f"browser test '{name}' did not run"
