@@ -97,6 +97,10 @@ class Directory:
         doc = await self._persons.get(person_id)
         return self.person_facts(doc) if doc else None
 
+    async def persons_born_on(self, day: date) -> list[str]:
+        """Ids of the verified persons born on ``day`` (for birthdays that cross an age threshold)."""
+        return await self._persons.born_on(day.isoformat())
+
     async def person_by_phone(self, phone: str) -> PersonFacts | None:
         """The account that logs in with this phone number (as the person registered it), if any."""
         owner = await self._persons.bound_to("phone", self._pii.blind_index(phone, "phone"))

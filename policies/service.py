@@ -30,6 +30,14 @@ log = logging.getLogger("superapp.policies")
 RETRY_AFTER_MS = 60_000
 
 
+def birthday_on(today: date, years: int) -> date:
+    """The birth date of someone who turns ``years`` today (today 29 February, that year without one: 28 February)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, month=2, day=28)
+
+
 class PolicyService:
     def __init__(self, catalog: PolicyCatalog, sources: Sources, directory: Directory, rechecks: RecheckStore,
                  claims: ClaimService, notifications: Notifications):
@@ -218,6 +226,38 @@ class PolicyService:
         if requests:
             await self.notifications.enqueue(requests)
         return told
+
+    def age_thresholds(self) -> set[int]:
+        """The ages person policies' rules compare with (a birthday there may change a match)."""
+        found: set[int] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for op, args in node.items():
+                    if op in ("<", "<=", ">", ">=", "==") and isinstance(args, list) and {"var": "identity.age"} in args:
+                        found.update(int(a) for a in args if isinstance(a, (int, float)) and not isinstance(a, bool))
+                    walk(args)
+            elif isinstance(node, list):
+                for x in node:
+                    walk(x)
+
+        for p in self.catalog.of_target("person"):
+            for r in p.rules:
+                walk(r["rule"])
+        return found
+
+    async def birthdays(self) -> int:
+        """Once a day: people whose birthday today crosses an age a rule names (80 for 高龄津贴)
+        are evaluated again, and told of what they have become eligible for."""
+        today = self.claims.today()
+        if not await self.rechecks.announce(f"birthdays:{today.isoformat()}", now_ms()):
+            return 0
+        n = 0
+        for age in sorted({a for t in self.age_thresholds() for a in (t, t + 1)}):
+            for person_id in await self.directory.persons_born_on(birthday_on(today, age)):
+                await self.holder_changed(f"person:{person_id}")
+                n += 1
+        return n
 
     async def announce_new(self) -> int:
         """Policies open today whose publication was not yet announced: each is evaluated for

@@ -150,7 +150,8 @@ class Runner:
                           PeriodicJob("appointment-no-shows", s.halls.no_show_every_seconds, ctx.booking.mark_no_shows),
                           PeriodicJob("proxy-grant-expiry", 3600, ctx.proxies.expire_due),
                           PeriodicJob("policy-rechecks", 60, ctx.policies.recheck_due),
-                          PeriodicJob("policy-announcements", 300, ctx.policies.announce_new)]
+                          PeriodicJob("policy-announcements", 300, ctx.policies.announce_new),
+                          PeriodicJob("policy-birthdays", 3600, ctx.policies.birthdays)]
             ctx.notifications.start()
             for job in self._jobs:
                 job.start()

@@ -20,7 +20,7 @@ from server.storage.redis import Keys, count_in_window
 # 人口库 and 法人库 that production providers call over HTTP.
 REGISTRY_PERSONS = CollectionSpec("registry_persons", (IndexModel([("id_bidx", ASCENDING)], unique=True),))
 REGISTRY_ENTERPRISES = CollectionSpec("registry_enterprises", (IndexModel([("uscc", ASCENDING)], unique=True),))
-PERSONS = CollectionSpec("persons")
+PERSONS = CollectionSpec("persons", (IndexModel([("realname.birth_date", ASCENDING)]),))  # birthdays (policies)
 PHONE_BINDINGS = CollectionSpec("phone_bindings", (IndexModel([("person_id", ASCENDING)]),))
 WECHAT_BINDINGS = CollectionSpec(
     "wechat_bindings", (IndexModel([("person_id", ASCENDING)]), IndexModel([("unionid", ASCENDING)]))
@@ -54,6 +54,11 @@ class PersonStore:
     def __init__(self, db: AsyncDatabase):
         self._db = db
         self._persons = db[PERSONS.name]
+
+    async def born_on(self, iso_day: str, limit: int = 10000) -> list[str]:
+        """Ids of the verified persons born on this day (a daily job: birthdays crossing an age)."""
+        docs = await self._persons.find({"realname.birth_date": iso_day}, {"_id": 1}).to_list(limit)
+        return [d["_id"] for d in docs]
 
     async def get(self, person_id: str) -> dict[str, Any] | None:
         return await self._persons.find_one({"_id": person_id})
