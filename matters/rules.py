@@ -75,23 +75,25 @@ def facts_of(rule: Any) -> set[str]:
     return out
 
 
-def validate_rule(rule: Any, form_fields: set[str], certificates: Catalog) -> None:
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if len(node) != 1:
-                raise RuleError(f"an operation must have exactly one operator: {node}")
-            (op, args), = node.items()
-            if op not in OPERATORS and op not in SPECIAL:
-                raise RuleError(f"unknown operator {op!r}")
-            for a in (args if isinstance(args, list) else [args]):
-                walk(a)
-        elif isinstance(node, list):
-            for a in node:
-                walk(a)
-        elif not isinstance(node, (str, int, float, bool)) and node is not None:
-            raise RuleError(f"unsupported value {node!r}")
+def check_shape(node: Any) -> None:
+    """The rule is made of known operators and plain values (RuleError names what is not)."""
+    if isinstance(node, dict):
+        if len(node) != 1:
+            raise RuleError(f"an operation must have exactly one operator: {node}")
+        (op, args), = node.items()
+        if op not in OPERATORS and op not in SPECIAL:
+            raise RuleError(f"unknown operator {op!r}")
+        for a in (args if isinstance(args, list) else [args]):
+            check_shape(a)
+    elif isinstance(node, list):
+        for a in node:
+            check_shape(a)
+    elif not isinstance(node, (str, int, float, bool)) and node is not None:
+        raise RuleError(f"unsupported value {node!r}")
 
-    walk(rule)
+
+def validate_rule(rule: Any, form_fields: set[str], certificates: Catalog) -> None:
+    check_shape(rule)
     for fact in facts_of(rule):
         if fact in IDENTITY_FACTS:
             continue

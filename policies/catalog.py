@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from card_wallet.catalog import Catalog
-from matters.rules import OPERATORS, SPECIAL, facts_of
+from matters.rules import RuleError, check_shape, facts_of
 
 PERSON_FACTS = {"identity.level", "identity.age", "identity.gender", "identity.id_number", "identity.region"}
 ENTERPRISE_FACTS = {"enterprise.type", "enterprise.status", "enterprise.age_days", "enterprise.region",
@@ -88,22 +88,10 @@ class PolicyCatalog:
 
 
 def _check_rule(rule: Any, target: str, declared: set[str], certificates: Catalog) -> None:
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if len(node) != 1:
-                raise PolicyCatalogError(f"an operation must have exactly one operator: {node}")
-            (op, args), = node.items()
-            if op not in OPERATORS and op not in SPECIAL:
-                raise PolicyCatalogError(f"unknown operator {op!r}")
-            for a in (args if isinstance(args, list) else [args]):
-                walk(a)
-        elif isinstance(node, list):
-            for a in node:
-                walk(a)
-        elif not isinstance(node, (str, int, float, bool)) and node is not None:
-            raise PolicyCatalogError(f"unsupported value {node!r}")
-
-    walk(rule)
+    try:
+        check_shape(rule)  # the same rule language as 秒批 (matters.rules)
+    except RuleError as e:
+        raise PolicyCatalogError(str(e)) from None
     known = PERSON_FACTS if target == "person" else ENTERPRISE_FACTS
     for fact in facts_of(rule):
         if fact in known or (fact.startswith("form.") and fact[5:] in declared):
