@@ -39,7 +39,9 @@ def harden(schema: Any, enums: dict[str, list[str]]) -> Any:
         return [harden(s, enums) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: harden(v, enums) if k not in ("enum", "const", "examples", "default") else v for k, v in schema.items()}
+    out = {k: v if k in ("enum", "const", "examples", "default")
+           else {name: harden(s, enums) for name, s in v.items()} if k == "properties" and isinstance(v, dict)
+           else harden(v, enums) for k, v in schema.items()}  # "properties" maps names to schemas (may be empty)
     if "x-enum" in out and out["x-enum"] in enums:
         out["enum"] = sorted(enums[out.pop("x-enum")])
     kind = out.get("type")
