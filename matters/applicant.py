@@ -57,6 +57,8 @@ def wanted_types(matter: Matter) -> set[str]:
     wanted |= {s.split(":", 1)[1].split(".")[0] for s in matter.raw.get("result", {}).get("fields", {}).values()
                if s.startswith("certificate:")}
     wanted |= {f.split(".")[1] for r in matter.instant_rules for f in facts_of(r["rule"]) if f.startswith("certificate.")}
+    wanted |= {f.split(".")[1] for w in (matter.charges or {}).get("waivers", []) for f in facts_of(w["rule"])
+               if f.startswith("certificate.")}
     return wanted
 
 
@@ -88,11 +90,15 @@ class Sources:
 
     async def of_application(self, app: dict[str, Any]) -> Applicant:
         """The applicant of an existing application (e.g. to issue its result)."""
-        kind, ident = app["applicant_key"].split(":", 1)
+        return await self.of_key(app["applicant_key"], app["applicant"]["name"], app["applicant"]["person_id"])
+
+    async def of_key(self, applicant_key: str, name: str, person_id: str) -> Applicant:
+        """An applicant by its key (``person:<id>`` / ``enterprise:<id>``) and who acts for it."""
+        kind, ident = applicant_key.split(":", 1)
         if kind == "person":
             return await self.person_applicant(ident)
         e = await self.directory.enterprise(ident)
-        return Applicant("enterprise", ident, app["applicant"]["name"], app["applicant"]["person_id"], enterprise=e)
+        return Applicant("enterprise", ident, name, person_id, enterprise=e)
 
     async def certificates(self, applicant: Applicant, matters: list[Matter]) -> dict[str, Any]:
         """The applicant's usable, valid wallet certificates for the types these matters may use

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from card_wallet.catalog import Catalog
+from matters.fees import check_charges
 from matters.jurisdiction import check as check_jurisdiction
 from matters.rules import RuleError, validate_rule
 from server.config import ConfigError
@@ -73,6 +74,11 @@ class Matter:
     def jurisdiction(self) -> dict[str, Any] | None:
         """通办: where it may be applied for and who handles it (``matters.jurisdiction``)."""
         return self.raw.get("jurisdiction")
+
+    @property
+    def charges(self) -> dict[str, Any] | None:
+        """收费: items in fen, when due, the collector and its waivers (``matters.fees``)."""
+        return self.raw.get("charges")
 
     @property
     def tongban(self) -> str:
@@ -218,6 +224,8 @@ def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
                     validate_rule(r["rule"], fields, certificates)
                 except RuleError as e:
                     raise ValueError(f"instant_approval rule {i + 1} ({r.get('name', '?')}): {e}") from None
+            if "charges" in entry:
+                check_charges(entry["charges"], fields, certificates)
             if int(entry["promised_limit_days"]) > int(entry["legal_limit_days"]):
                 raise ValueError("the promised time limit exceeds the legal one")
             entry.setdefault("complaint_phone", "12345")  # 监督投诉: the 12345 hotline unless the catalog says

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from matters.catalog import MatterCatalog
+from matters.fees import SETTLED, FeeCase, Fees, NoFees, blocking_stage
 from matters.storage import ApplicationStore
 from notifications.service import Notifications
 from server.audit import Actor, AuditTrail, Entry
@@ -64,11 +65,12 @@ def _paused_days(app: dict[str, Any], today: date) -> int:
 
 class Lifecycle:
     def __init__(self, store: ApplicationStore, catalog: MatterCatalog, audit: AuditTrail,
-                 notifications: Notifications):
+                 notifications: Notifications, fees: Fees | None = None):
         self.store = store
         self.catalog = catalog
         self.audit = audit
         self.notifications = notifications
+        self.fees = fees or NoFees()
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -93,6 +95,39 @@ class Lifecycle:
                 "deadline": deadline, "remaining_working_days": remaining, "overdue": overdue,
                 "clock_paused": app.get("paused_since") is not None, "finished_at": finished_at}
 
+    async def views(self, apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """:meth:`view` of each, with its fee (``fee``: None where the matter charges nothing)."""
+        charged = [a["_id"] for a in apps if self._charges(a)]
+        fees = await self.fees.status(charged) if charged else {}
+        return [{**self.view(a), "fee": fees.get(a["_id"]) or self._fee_to_come(a)} for a in apps]
+
+    def _fee_to_come(self, app: dict[str, Any]) -> dict[str, Any] | None:
+        """A charging matter's fee before its order exists: due after approval, or being made."""
+        charges = self._charges(app)
+        if not charges:
+            return None
+        later = charges["due"] == "approval" and app["state"] not in ("approved", "completed")
+        return {"state": "not_due" if later else "pending", "state_name": "审批通过后缴费" if later else "缴费单生成中",
+                "amount_fen": sum(i["amount_fen"] for i in charges["items"]), "due": charges["due"]}
+
+    async def present(self, app: dict[str, Any]) -> dict[str, Any]:
+        return (await self.views([app]))[0]
+
+    def _charges(self, app: dict[str, Any]) -> dict[str, Any] | None:
+        matter = self.catalog.get(app["matter"])
+        return matter.charges if matter else None
+
+    async def _check_fee(self, app: dict[str, Any], action: str) -> None:
+        """受理 waits for a fee due at submission, 办结 for one due after approval (409 ``fee_unpaid``)."""
+        stage = blocking_stage(self._charges(app), action, app["state"])
+        if stage is None:
+            return
+        fee = (await self.fees.status([app["_id"]])).get(app["_id"])
+        if fee is None or fee["state"] not in SETTLED:
+            what = "受理" if action == "accept" else "办结"
+            raise Conflict(f"申请人尚未缴费，缴费后才能{what}", code="fee_unpaid",
+                           extra={"fee_state": fee["state"] if fee else "pending"})
+
     @staticmethod
     def supplements_requested(app: dict[str, Any]) -> int:
         """How many times the department has asked for 补正 (一次性告知: once, unless a
@@ -106,6 +141,7 @@ class Lifecycle:
         """``extra``: more fields of the application; ``note``: more fields of the timeline
         entry (who acted, in words; a second 补正's reason and approval)."""
         allowed, to, _ = TRANSITIONS[action]
+        await self._check_fee(app, action)
         today = china_today()
         now = now_ms()
         set_: dict[str, Any] = {"state": to, "outbox_pending": True, "updated_at": now, **(extra or {})}
@@ -175,8 +211,12 @@ class Lifecycle:
             "_id": f"{app['_id']}:{i}", "application_id": app["_id"], "number": app["number"],
             "person_id": app["applicant"]["person_id"], "department": app["department"],
             "title": app["matter_name"], "state": e["state"], "state_name": STATE_NAMES.get(e["state"], e["state"]),
-            "comment": e.get("comment", ""), "at": e["at"], "page": f"pages/applications/detail?id={app['_id']}",
+            "comment": e.get("comment", ""), "at": e["at"], "page": f"affairs/application/index?id={app['_id']}",
         } for i, e in entries])
+        if entries and self._charges(app):  # a charge, refund or close; retried with the outbox if it fails
+            await self.fees.on_state(FeeCase(app["_id"], app["number"], app["matter"], app["matter_name"],
+                                             app["applicant_key"], app["applicant"]["name"],
+                                             app["applicant"]["person_id"], app["state"], app["form"]))
         await self.store.mark_notified(app["_id"], app["version"], len(app["timeline"]))
         return added
 

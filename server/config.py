@@ -22,6 +22,7 @@ from server.config_sections import (  # noqa: F401 - re-exported: the sections a
     HallsConfig,
     MattersConfig,
     NotificationsConfig,
+    PaymentsConfig,
     PoliciesConfig,
     RegistryConfig,
     SmsConfig,
@@ -220,6 +221,7 @@ class Settings(_Section):
     tickets: TicketsConfig = TicketsConfig()
     halls: HallsConfig = HallsConfig()
     policies: PoliciesConfig = PoliciesConfig()
+    payments: PaymentsConfig = PaymentsConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     wechat: WeChatConfig
     sms: SmsConfig = SmsConfig()

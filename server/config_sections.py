@@ -134,6 +134,23 @@ class PoliciesConfig(_Section):
     bank_key: str = ""
 
 
+class PaymentsConfig(_Section):
+    # Fees paid with WeChat Pay API v3. merchants_file: JSON {merchant id: {mchid, appid, serial_no,
+    # private_key_file, public_key_id, public_key_file}} (ids as the matter catalog's
+    # charges.collector.merchant); each merchant's APIv3 key from the environment:
+    # SUPERAPP_PAYMENTS__APIV3_KEYS='{"gz-psb": "..."}'. Empty in development: fake merchants on
+    # a fake WeChat Pay on loopback. api_base_url: another gateway (WeChat's when empty).
+    merchants_file: str = ""
+    apiv3_keys: str = ""  # JSON object: merchant id -> APIv3 key (a secret: from the environment)
+    api_base_url: str = ""
+    notify_url: str = ""  # default: <public base URL>/api/v1/payments/wechat/notify
+    expire_minutes: int = Field(30, ge=5, le=120)
+    # an order not confirmed by a notification is queried after this long (the worker's sweep)
+    query_after_seconds: float = Field(120.0, ge=1, le=3600)
+    sweep_every_seconds: float = Field(60.0, ge=1, le=3600)
+    timeout_seconds: float = Field(10.0, gt=0, le=60)
+
+
 class TicketsConfig(_Section):
     # 12345: kinds, time limits, categories and departments; the knowledge base.
     catalog_file: str = "config/catalog/tickets.json"

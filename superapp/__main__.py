@@ -94,6 +94,8 @@ async def _serve(settings: Settings) -> None:
         lines.append(f"  Data       {s.path(s.embedded.data_dir)}")
     if runner.fake_wechat is not None:
         lines.append(f"  WeChat     fake WeChat API {runner.wechat_url} (login codes test-<name>, phone codes test-<phone>)")
+    if runner.fake_wechatpay is not None and runner.ctx is not None:
+        lines.append(f"  WeChat Pay fake WeChat Pay v3 {runner.ctx.payment_gateway.gateway} (H5 payments open its cashier page)")
     if s.dev_endpoints:
         lines.append(f"  Demo       {runner.url}/api/v1/dev/demo  (demo accounts, dev only)")
     lines.append("Press Ctrl-C to stop.")

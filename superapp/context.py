@@ -34,6 +34,12 @@ from identity.dependents import Dependents
 from identity.proxying import PersonActing
 from proxies.service import ProxyService
 from proxies.storage import GrantStore
+from payments.audit_names import AUDIT_ACTIONS as payments_actions
+from payments.provider import Merchant, WeChatPayGateway
+from payments.receipts import Receipts
+from payments.reconciliation import Reconciliation
+from payments.service import PaymentService
+from payments.storage import Ledger, OrderStore, ReconciliationStore
 from policies.audit_names import AUDIT_ACTIONS as policies_actions
 from policies.bank import HttpPayoutProvider, NoPayouts, PayoutProvider
 from policies.catalog import load_policies
@@ -203,6 +209,10 @@ class AppContext:
     # 政策兑现
     policies: PolicyService
     policy_claims: ClaimService
+    # 缴费
+    payments: PaymentService
+    reconciliation: Reconciliation
+    payment_gateway: WeChatPayGateway
     demo: "DemoData | None" = None
     started_at: float = field(default_factory=time.time)
 
@@ -233,6 +243,7 @@ class AppContext:
 
     async def close(self) -> None:
         self.wechat.close()
+        await self.payment_gateway.close()
         await self.clients.close()
 
 
@@ -280,7 +291,10 @@ def payout_provider(settings: Settings, bank_url: str) -> PayoutProvider:
 
 
 async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
-                        demo: "DemoData | None" = None, bank_url: str = "") -> AppContext:
+                        demo: "DemoData | None" = None, bank_url: str = "",
+                        wechatpay: tuple[str, dict[str, Merchant]] = ("", {})) -> AppContext:
+    """``wechatpay``: WeChat Pay's gateway (empty: WeChat's) and the merchant accounts (in
+    development, the fake's)."""
     """Every service, once. The storage must be reachable (hosted issuer keys are looked up)."""
     s, db, redis, keys, pii = c.settings, c.db, c.redis, c.keys, c.pii
     audit = AuditTrail(AuditStore(db))
@@ -326,7 +340,7 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     staff_store, device_store = StaffStore(db), DeviceStore(db, redis, keys)
     actor_names = ActorNames(persons, staff_store, device_store, pii,
                              ActionNames(identity_actions, wallet_actions, matters_actions, tickets_actions,
-                                         halls_actions, proxies_actions, policies_actions))
+                                         halls_actions, proxies_actions, policies_actions, payments_actions))
     sms_codes = SmsCodes(SmsCodeStore(redis, keys), sender, pii, s.sms)
     accounts = AccountService(persons, sessions, sms_codes, wechat, verifier, audit, pii, limits, agreements,
                               actor_names, public_base_url)
@@ -351,8 +365,17 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     # -- notifications and matters ----------------------------------------------------------------
     matters_catalog = load_matters(s.path(s.matters.catalog_file), catalog)
     applications = ApplicationStore(db)
-    lifecycle = Lifecycle(applications, matters_catalog, audit, notifications)
-    results = ResultIssuer(await hosted_clients(hosted_issuer_keys(s, demo), issuing), issuing)
+    # fees before the lifecycle: 受理 / 办结 wait for them, and each state change reaches them
+    hosted = await hosted_clients(hosted_issuer_keys(s, demo), issuing)
+    payment_gateway = WeChatPayGateway(wechatpay[1], s.payments.notify_url or
+                                       f"{public_base_url}/api/v1/payments/wechat/notify", wechatpay[0],
+                                       s.payments.timeout_seconds)
+    ledger = Ledger(db)
+    payments = PaymentService(OrderStore(db), ledger, matters_catalog, sources, payment_gateway, directory,
+                              Receipts(hosted, issuing, directory), notifications, audit, idempotency, public_base_url,
+                              s.payments.expire_minutes)
+    lifecycle = Lifecycle(applications, matters_catalog, audit, notifications, fees=payments)
+    results = ResultIssuer(hosted, issuing)
     hall_directory = load_halls(s.path(s.halls.catalog_file), matters_catalog)
     hall_store = HallStore(db)
     halls = HallService(hall_directory, hall_store)  # built first: a matter's guide lists its halls
@@ -394,5 +417,8 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
         halls=halls, booking=booking, hall_queue=hall_queue,
         calling=CallingService(hall_directory, hall_store, hall_queue, hall_live),
         proxies=proxies, acting_persons=acting_persons, policies=policies, policy_claims=policy_claims,
+        payments=payments, reconciliation=Reconciliation(ledger, ReconciliationStore(db), payment_gateway,
+                                                         matters_catalog),
+        payment_gateway=payment_gateway,
         demo=demo,
     )

@@ -3,6 +3,7 @@ data, the HTTP server; and a graceful stop in reverse order."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 from dataclasses import dataclass, field
@@ -24,11 +25,13 @@ from server.http.app import PlatformApp
 from server.jobs import PeriodicJob
 from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
+from payments.provider import Merchant, load_merchants
 from superapp.context import AppContext, Clients, build_context
 from superapp.demo import DemoData, issue_demo_certificates, load_demo, read_demo, registered_demo_keys
 from superapp.fakes.bank import FakeBankState, make_fake_bank
 from superapp.fakes.base import FakeServer
 from superapp.fakes.wechat import FakeWeChatState, make_fake_wechat
+from superapp.fakes.wechatpay import DevMerchant, FakeWeChatPayState, make_fake_wechatpay
 from superapp.routes import make_app
 from superapp.schema import all_collections
 
@@ -53,6 +56,7 @@ class Runner:
     wechat_url: str = ""
     fake_wechat: FakeWeChatState | None = None
     fake_bank: FakeBankState | None = None
+    fake_wechatpay: FakeWeChatPayState | None = None
     _fakes: list[FakeServer] = field(default_factory=list)
     _jobs: list[PeriodicJob] = field(default_factory=list)
     _embedded: list[EmbeddedServer] = field(default_factory=list)
@@ -64,6 +68,26 @@ class Runner:
         host = self.settings.http.host
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
         return f"http://{shown}:{self.port}"
+
+    def _wechatpay(self) -> tuple[str, dict[str, Merchant]]:
+        """WeChat Pay's gateway and merchant accounts: ``[payments] merchants_file``; in development
+        without one, fake accounts for the catalog's collectors on a fake WeChat Pay on loopback."""
+        s = self.settings
+        if s.payments.merchants_file:
+            try:
+                merchants = load_merchants(s.path(s.payments.merchants_file), s.payments.apiv3_keys, s.path)
+            except ValueError as e:
+                raise ConfigError("payments.merchants_file", str(e)) from None
+            return s.payments.api_base_url, merchants
+        if not s.is_dev:
+            return s.payments.api_base_url, {}
+        catalog = json.loads(s.path(s.matters.catalog_file).read_text(encoding="utf-8"))
+        ids = sorted({m["charges"]["collector"]["merchant"] for m in catalog["matters"] if "charges" in m})
+        merchants = {mid: DevMerchant.generate(f"19000{i + 1:05d}", s.wechat.appid) for i, mid in enumerate(ids)}
+        server, self.fake_wechatpay = make_fake_wechatpay(list(merchants.values()))
+        self._fakes.append(server.start())
+        return server.url, {mid: Merchant(mid, m.mchid, m.appid, m.serial_no, m.private_key_pem, m.apiv3_key,
+                                          m.platform_public_pem, m.public_key_id) for mid, m in merchants.items()}
 
     async def start(self) -> None:
         try:
@@ -103,6 +127,7 @@ class Runner:
             bank, self.fake_bank = make_fake_bank()
             self._fakes.append(bank.start())
             bank_url = bank.url
+        wechatpay = self._wechatpay()
 
         self.clients = clients = Clients.make(s, self.mongo_uri, self.redis_url)
         try:
@@ -134,7 +159,7 @@ class Runner:
             self._sockets = sockets
             self.port = sockets[0].getsockname()[1]
         public = s.http.public_base_url or self.url
-        self.ctx = ctx = await build_context(clients, self.wechat_url, public, demo, bank_url)
+        self.ctx = ctx = await build_context(clients, self.wechat_url, public, demo, bank_url, wechatpay)
         if demo is not None:
             await issue_demo_certificates(ctx, demo)
         await ctx.devices.sync_cache()
@@ -151,7 +176,10 @@ class Runner:
                           PeriodicJob("proxy-grant-expiry", 3600, ctx.proxies.expire_due),
                           PeriodicJob("policy-rechecks", 60, ctx.policies.recheck_due),
                           PeriodicJob("policy-announcements", 300, ctx.policies.announce_new),
-                          PeriodicJob("policy-birthdays", 3600, ctx.policies.birthdays)]
+                          PeriodicJob("policy-birthdays", 3600, ctx.policies.birthdays),
+                          PeriodicJob("payment-sweep", s.payments.sweep_every_seconds,
+                                      lambda: ctx.payments.sweep(s.payments.query_after_seconds)),
+                          PeriodicJob("payment-reconciliation", 3600, ctx.reconciliation.daily)]
             ctx.notifications.start()
             for job in self._jobs:
                 job.start()

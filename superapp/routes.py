@@ -24,6 +24,7 @@ from matters.kiosk import views as kiosk_views
 from matters.ratings import views as ratings_views
 from matters.reviewing import views as reviewing_views
 from notifications import views as notifications_views
+from payments import views as payments_views
 from policies import views as policies_views
 from proxies import views as proxies_views
 from tickets import views as tickets_views
@@ -70,6 +71,7 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
         *queue_views.routes(c.hall_queue, c.devices),
         *calling_views.routes(c.calling, c.devices),
         *policies_views.routes(c.policies, c.policy_claims),
+        *payments_views.routes(c.payments, c.reconciliation),
     ]
     if c.settings.dev_endpoints:
         routes += dev.routes(c.demo, c.sms_outbox)

@@ -18,6 +18,7 @@ from matters import storage as matters_storage
 from matters.bundles import storage as bundles_storage
 from matters.ratings import storage as ratings_storage
 from notifications import storage as notifications_storage
+from payments import storage as payments_storage
 from policies import storage as policies_storage
 from proxies import storage as proxies_storage
 from tickets import storage as tickets_storage
@@ -36,6 +37,7 @@ STORAGE_MODULES: list[ModuleType] = [
     halls_storage,
     proxies_storage,
     policies_storage,
+    payments_storage,
 ]
 
 

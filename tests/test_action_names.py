@@ -17,10 +17,11 @@ from tickets.audit_names import AUDIT_ACTIONS as TICKETS
 from halls.audit_names import AUDIT_ACTIONS as HALLS
 from proxies.audit_names import AUDIT_ACTIONS as PROXIES
 from policies.audit_names import AUDIT_ACTIONS as POLICIES
+from payments.audit_names import AUDIT_ACTIONS as PAYMENTS
 from tickets.lifecycle import EVENT_NAMES, STATE_NAMES as TICKET_STATES
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ActionNames(IDENTITY, WALLET, MATTERS, TICKETS, HALLS, PROXIES, POLICIES)
+NAMES = ActionNames(IDENTITY, WALLET, MATTERS, TICKETS, HALLS, PROXIES, POLICIES, PAYMENTS)
 RECORDERS = {"record", "_record", "_record_issuer_action", "Entry"}
 ACTION = re.compile(r"^(login|logout|[a-z_]+\.[a-z_]+)$")
 NOT_A_PERSONS_TRAIL = ("device.", "issuer.")  # a kiosk's or an issuer's own trail, read by staff
@@ -28,7 +29,8 @@ NOT_A_PERSONS_TRAIL = ("device.", "issuer.")  # a kiosk's or an issuer's own tra
 
 def recorded_literals() -> set[str]:
     found = set()
-    for pkg in ("identity", "card_wallet", "matters", "tickets", "halls", "proxies", "policies", "notifications"):
+    for pkg in ("identity", "card_wallet", "matters", "tickets", "halls", "proxies", "policies", "payments",
+                "notifications"):
         for path in (ROOT / pkg).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if not isinstance(node, ast.Call):

@@ -10,8 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ["server", "identity", "card_wallet", "matters", "notifications", "tickets", "halls", "proxies", "policies",
-            "superapp"]
-DOMAINS = ["identity", "card_wallet", "matters", "notifications", "tickets", "halls", "proxies", "policies"]
+            "payments", "superapp"]
+DOMAINS = ["identity", "card_wallet", "matters", "notifications", "tickets", "halls", "proxies", "policies",
+           "payments"]
 MAX_LINES = 450
 
 

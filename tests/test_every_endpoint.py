@@ -18,7 +18,7 @@ SAMPLE_PATH_VALUES = {"enterprise_id": "e" + "0" * 24, "agent_id": "g" + "0" * 2
                       "ticket_id": "t" + "0" * 24, "ticket_token": "t" + "0" * 24, "request_id": "12345-20261201-000001", "fmt": "json",
                       "hall_id": "gz-hall-tianhe", "appt_id": "p" + "0" * 24, "number_id": "n" + "0" * 24,
                       "window": "1", "grant_id": "g" + "0" * 24, "policy_code": "gz-none-2026",
-                      "claim_id": "k" + "0" * 24, "claim_action": "reject"}
+                      "claim_id": "k" + "0" * 24, "claim_action": "reject", "order_id": "po" + "0" * 24}
 ALTERNATIVES = {"action": ["revoke", "submit", "accept", "approve", "serve"]}
 CHANNELS = ("h5", "miniapp", "kiosk", "staff", "issuer")
 

@@ -93,6 +93,9 @@ class Application(BaseModel):
     supplement: dict[str, Any] | None
     result: dict[str, Any] | None
     instant_approval: dict[str, Any] | None = Field(None, description="秒批：各条规则是否满足")
+    fee: dict[str, Any] | None = Field(None, description="收费（事项收费时）：state（not_due 审批通过后缴费、pending 缴费单生成中、unpaid 待缴费、"
+                                       "paying、paid 已缴费、waived 已减免、refunding、refunded、closed）、state_name、"
+                                       "amount_fen（分）、due、order_id；缴费单见 GET /applications/{id}/payment")
 
 
 class ApplicationList(BaseModel):

@@ -366,7 +366,7 @@ class ApplyingService:
 
     async def mine(self, principal: Principal) -> list[dict[str, Any]]:
         applicant = await self.sources.applicant(principal)
-        return [self.lifecycle.view(a) for a in await self.store.of_applicant(applicant.key)]
+        return await self.lifecycle.views(await self.store.of_applicant(applicant.key))
 
     async def _own(self, principal: Principal, app_id: str) -> tuple[Applicant, dict[str, Any]]:
         applicant = await self.sources.applicant(principal)
@@ -377,7 +377,7 @@ class ApplyingService:
 
     async def get_mine(self, principal: Principal, app_id: str) -> dict[str, Any]:
         _, app = await self._own(principal, app_id)
-        return self.lifecycle.view(app)
+        return await self.lifecycle.present(app)
 
     async def applicant_action(self, principal: Principal, app_id: str, action: str, version: int,
                                comment: str = "", materials: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -394,7 +394,7 @@ class ApplyingService:
                                                             (app.get("situation") or {}).get("id"))
         updated = await self.lifecycle.transition(app, action, version, Actor("person", principal.subject), comment,
                                                   extra)
-        return self.lifecycle.view(updated)
+        return await self.lifecycle.present(updated)
 
     # -- when an account closes (ports of identity's AccountClosure) ------------------------------
 

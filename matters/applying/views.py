@@ -90,7 +90,7 @@ class ApplicationsHandler(_Base):
     async def post(self, principal: Principal, body: ApplicationIn) -> None:
         key = self.idempotency_key()
         app, created = await self.applying.submit(principal, key, body.model_dump())
-        self.send_json(Application(**self.applying.lifecycle.view(app)), 201 if created else 200)
+        self.send_json(Application(**await self.applying.lifecycle.present(app)), 201 if created else 200)
 
     @operation("我的申请（或当前代表的企业的申请）", tags=TAGS, auth=PERSON_CHANNELS, proxy="matters", response=ApplicationList)
     async def get(self, principal: Principal) -> ApplicationList:

@@ -59,8 +59,8 @@ class KioskMatters:
             raise Conflict("本次授权已用于提交一份申请；如需办理其他事项，请重新扫码并请持码人授权",
                            code="consent_already_used") from None
 
-    def view(self, app: dict[str, Any]) -> dict[str, Any]:
-        return self.applying.lifecycle.view(app)
+    async def view(self, app: dict[str, Any]) -> dict[str, Any]:
+        return await self.applying.lifecycle.present(app)
 
     async def awaiting_rating(self, actor: ScanActor, scan_id: str) -> list[dict[str, Any]]:
         """The scanned holder's completed, unrated applications that were submitted in this

@@ -27,7 +27,7 @@ class KioskApplicationsHandler(_Base):
     async def post(self, principal: Principal, body: KioskApplicationIn) -> None:
         actor = await self.devices.actor(principal, "apply")
         app, created = await self.kiosk.apply(actor, body.consent_id, body.matter, body.form, body.situation)
-        view = self.kiosk.view(app)
+        view = await self.kiosk.view(app)
         self.send_json(KioskApplicationOut(**{k: view.get(k) for k in KioskApplicationOut.model_fields}),
                        201 if created else 200)
 

@@ -50,15 +50,15 @@ class ReviewService:
         app = await self._staff_app(principal, app_id)
         ids = [m["certificate_id"] for m in app["materials"] if m.get("certificate_id")]
         checks = await self.wallet.verify_ids(ids)
-        return {**self.lifecycle.view(app), "material_checks": [
+        return {**await self.lifecycle.present(app), "material_checks": [
             {"material": m["id"], **checks.get(m["certificate_id"], {"valid": False})}
             for m in app["materials"] if m.get("certificate_id")]}
 
     async def queue(self, principal: Principal, state: str | None, overdue: bool | None, matter: str | None
                     ) -> list[dict[str, Any]]:
         states = [state] if state else None
-        apps = [self.lifecycle.view(a)
-                for a in await self.store.of_department(principal.claims.get("dept", ""), states, matter)]
+        apps = await self.lifecycle.views(await self.store.of_department(principal.claims.get("dept", ""), states,
+                                                                          matter))
         if overdue is not None:
             apps = [a for a in apps if a["overdue"] == overdue]
         return apps
@@ -116,7 +116,7 @@ class ReviewService:
             else:
                 extra["result"] = None
         updated = await self.lifecycle.transition(app, action, version, actor, comment, extra, note)
-        return self.lifecycle.view(updated)
+        return await self.lifecycle.present(updated)
 
     async def stats(self, principal: Principal) -> list[dict[str, Any]]:
         require_role(principal, "supervisor")

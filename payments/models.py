@@ -1,0 +1,128 @@
+"""Request and response models of fees and payments (amounts in integer fen)."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from matters.fees import DUE_NAMES
+from server.models import Input
+
+STATE_NAMES = {"pending": "缴费单生成中", "unpaid": "待缴费", "paying": "支付中", "paid": "已缴费", "waived": "已减免",
+               "refunding": "退款中", "refunded": "已退款", "closed": "已关闭"}
+CHANNEL_NAMES = {"jsapi": "微信支付（小程序）", "h5": "微信支付（H5）"}
+REFUND_NAMES = {"requested": "退款申请中", "processing": "退款处理中", "succeeded": "已退回", "failed": "退款未成功"}
+
+
+class FeeItem(BaseModel):
+    name: str
+    amount_fen: int
+
+
+class RefundOut(BaseModel):
+    amount_fen: int
+    reason: str
+    state: Literal["requested", "processing", "succeeded", "failed"]
+    state_name: str
+
+
+class PaymentOut(BaseModel):
+    id: str = Field(description="缴费单号")
+    application_id: str
+    number: str = Field(description="办件编号")
+    matter_name: str
+    collector: str = Field(description="执收单位")
+    items: list[FeeItem]
+    gross_fen: int = Field(description="应收（分）")
+    amount_fen: int = Field(description="应缴（分）：减免后")
+    due: Literal["submission", "approval"]
+    due_name: str
+    state: Literal["unpaid", "paying", "paid", "waived", "refunding", "refunded", "closed"]
+    state_name: str
+    waiver: dict[str, str] | None = Field(description="减免的规则（name）")
+    paid: dict[str, Any] | None = Field(description="缴费时间（at）、方式（channel）、微信支付单号（transaction_id）")
+    refunds: list[RefundOut]
+    receipt: dict[str, Any] | None = Field(description="电子票据（certificate_id，在卡包中）")
+    created_at: int
+
+
+class H5PayIn(Input):
+    return_path: str = Field("", max_length=200, pattern=r"^(/|/[A-Za-z0-9_\-.?=&%][A-Za-z0-9_\-./?=&%]*)?$",
+                             description="支付后回到的本站页面（以 / 开头），默认办件详情")
+
+
+class JsapiPayIn(Input):
+    pass
+
+
+class PayOut(BaseModel):
+    order_id: str
+    channel: Literal["wechat-jsapi", "wechat-h5"]
+    out_trade_no: str
+    params: dict[str, str] | None = Field(None, description="wx.requestPayment 的参数（小程序）")
+    h5_url: str | None = Field(None, description="微信支付 H5 收银台地址（微信外的浏览器）")
+
+
+class NotificationResource(BaseModel):
+    original_type: str = Field(max_length=40)
+    algorithm: str = Field(max_length=40)
+    ciphertext: str = Field(max_length=20000)
+    associated_data: str = Field("", max_length=200)
+    nonce: str = Field(max_length=64)
+
+
+class NotificationIn(BaseModel):
+    id: str = Field(max_length=64)
+    create_time: str = Field(max_length=40)
+    resource_type: str = Field(max_length=40)
+    event_type: str = Field(max_length=60)
+    summary: str = Field("", max_length=200)
+    resource: NotificationResource
+
+
+class ReconciliationQuery(Input):
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="对账日期 YYYY-MM-DD（北京时间）")
+
+
+class Mismatch(BaseModel):
+    kind: Literal["missing_in_bill", "missing_in_ledger", "amount_differs"]
+    kind_name: str
+    type: Literal["payment", "refund"]
+    type_name: str
+    ref: str = Field(description="商户订单号 / 商户退款单号")
+    ledger_fen: int | None
+    bill_fen: int | None
+    application_id: str | None
+
+
+class MerchantReconciliation(BaseModel):
+    date: str
+    merchant: str
+    mchid: str
+    department_name: str
+    ledger: dict[str, int]
+    bill: dict[str, int]
+    mismatches: list[Mismatch]
+    checked_at: int
+
+
+class ReconciliationOut(BaseModel):
+    date: str
+    merchants: list[MerchantReconciliation]
+    mismatches: int
+
+
+def as_payment(order: dict[str, Any]) -> dict[str, Any]:
+    """An order as its payer sees it."""
+    return {
+        "id": order["_id"], "application_id": order["application_id"], "number": order["number"],
+        "matter_name": order["matter_name"], "collector": order["collector"]["department_name"],
+        "items": order["items"], "gross_fen": order["gross_fen"], "amount_fen": order["amount_fen"],
+        "due": order["due"], "due_name": DUE_NAMES[order["due"]], "state": order["state"],
+        "state_name": STATE_NAMES[order["state"]], "waiver": order["waiver"],
+        "paid": {"at": order["paid"]["at"], "channel": CHANNEL_NAMES[order["paid"]["channel"]],
+                 "transaction_id": order["paid"]["transaction_id"]} if order["paid"] else None,
+        "refunds": [{"amount_fen": r["amount_fen"], "reason": r["reason"], "state": r["state"],
+                     "state_name": REFUND_NAMES[r["state"]]} for r in order["refunds"]],
+        "receipt": order.get("receipt"), "created_at": order["created_at"],
+    }
