@@ -54,10 +54,11 @@ const VANT = {
   'van-empty': { properties: { description: str }, template: '<view class="van-empty">{{description}}<slot/></view>' },
   'van-checkbox': { properties: { value: bool, shape: str }, template: '<view class="van-checkbox">{{value ? "☑" : "☐"}}<slot/></view>' },
 }
-// the app's own components, registered once (the simulator keeps definitions by tag)
+// the app's own components, registered once (the simulator keeps definitions by tag); each
+// gets the ones before it (payment-card uses load-state)
 const usingComponents = {}
 for (const [tag, def] of Object.entries(VANT)) usingComponents[tag] = simulate.load({ id: `mock-${tag}`, options: multi, ...def })
-for (const name of ['person-code', 'consent-card', 'application-card', 'privacy-popup', 'load-state', 'acting-banner']) {
+for (const name of ['person-code', 'consent-card', 'application-card', 'privacy-popup', 'load-state', 'acting-banner', 'payment-card']) {
   usingComponents[name] = simulate.load(path.join(ROOT, 'components', name, 'index'), name,
     { compiler: SIMULATE, usingComponents: { ...usingComponents } })
 }

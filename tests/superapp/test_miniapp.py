@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jwt
 
+from tests.payments.support import payment_world
 from tests.support import (bearer, demo_staff, issuer_client, issuer_token, kiosk_token, make_id_number, new_resident,
                            staff_token, verified_person, wechat_login)
 
@@ -76,6 +77,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     halls = await hall_world(idapp)
     proxies = await proxy_world(idapp, psb)
     policies = await policy_world(idapp)
+    payments = await payment_world(idapp)
     # for the guide's 情形 (guide.test.js): a verified person with the ID card in the wallet
     applicant = await new_resident(idapp.ctx, name="岑补证")
     body = psb.issue_body(f"mp-id-{applicant.id_number}", ID_CARD,
@@ -99,7 +101,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
                                  headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
     traditional = await verified_person(idapp.api, reader)
     world = {"base_url": idapp.runner.url, "kiosk_token": kiosk, "desk": desk, "halls": halls, "proxies": proxies,
-             "policies": policies,
+             "policies": policies, "payments": payments,
              "guide": {"name": applicant.name, "access_token": guide["access_token"],
                        "refresh_token": guide["refresh_token"]},
              "hotline": {"access_token": caller["access_token"], "refresh_token": caller["refresh_token"]},
@@ -125,7 +127,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     assert proc.returncode == 0, text[-6000:]
     for name in ("api.test.js", "pages.test.js", "person-code.test.js", "consent-card.test.js",
                  "application-card.test.js", "events.test.js", "hotline.test.js", "halls.test.js", "guide.test.js",
-                 "proxies.test.js", "i18n.test.js", "policies.test.js"):
+                 "proxies.test.js", "i18n.test.js", "policies.test.js", "payments.test.js"):
         assert f"PASS tests/{name}" in text, f"{name} did not pass"
 
 

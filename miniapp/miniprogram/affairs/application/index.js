@@ -1,7 +1,8 @@
-// One application: its card (state, deadline or 办结 time, timeline, rating), 补正 with just
-// the materials the clerk listed (each uploaded, then one submission), and withdrawing while
-// it is still open; a 差评 can be taken to 12345 as a 投诉. Progress also arrives live (home
-// page socket) and as subscribe messages.
+// One application: its card (state, deadline or 办结 time, timeline, rating), its fee when the
+// matter charges one (缴费 with WeChat Pay, 减免, refunds, the 电子票据: components/payment-card),
+// 补正 with just the materials the clerk listed (each uploaded, then one submission), and
+// withdrawing while it is still open; a 差评 can be taken to 12345 as a 投诉. Progress also
+// arrives live (home page socket) and as subscribe messages.
 const { api, showError, uploadFile } = require('../../utils/api')
 const { fmtTime } = require('../../utils/format')
 
@@ -57,6 +58,8 @@ Page({
       wx.showToast({ title: '已提交补正' })
     } catch (err) { showError(err) } finally { this.setData({ busy: false }) }
   },
+  // the fee moved (paid, or no longer due): the application says so too
+  feeChanged() { return this.load() },
   // (a van-button has no url of its own, unlike a van-cell)
   go(e) { wx.navigateTo({ url: e.currentTarget.dataset.url }) },
   supplement() { wx.pageScrollTo({ selector: '.supplement-box', duration: 300 }) },

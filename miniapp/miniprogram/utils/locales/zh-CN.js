@@ -80,4 +80,18 @@ module.exports = {
     enterprises: '我的企业与经办授权', account: '账户与安全', face: '人脸核验', faceLabel: '部分事项（如驾驶证换证）需要刷脸认证',
     userAgreement: '用户协议', privacy: '隐私政策', close: '注销账号', logout: '退出登录',
   },
+  payment: {
+    title: '缴费', amount: '应缴金额', gross: '应收金额', waiver: '减免', items: '收费项目', due: '缴纳时间',
+    collector: '执收单位', paidAt: '支付时间', channel: '支付方式', pay: '微信支付 ¥{amount}', retry: '重试',
+    refresh: '刷新支付结果', confirming: '支付中，正在确认支付结果…', cancelled: '已取消支付',
+    failed: '支付未完成，请重试', slow: '暂未收到支付结果。如已付款，结果稍后会更新，请勿重复支付。',
+    paid: '已缴费', receipt: '查看电子票据', receiptPending: '电子票据开具中，开具后放入卡包',
+    waived: '已减免，无须缴费', closed: '缴费单已关闭，无须缴费', pending: '缴费单生成中，请稍候',
+    states: {
+      pending: '缴费单生成中', unpaid: '待缴费', paying: '支付中', paid: '已缴费', waived: '已减免', refunding: '退款中',
+      refunded: '已退款', closed: '已关闭',
+    },
+    refundStates: { requested: '退款中', processing: '退款中', succeeded: '已退回', failed: '退款未成功' },
+    dues: { submission: '提交申请时缴纳', approval: '审批通过后缴纳' },
+  },
 }

@@ -165,5 +165,49 @@ module.exports = {
     privacy: '隱私政策',
     close: '註銷賬號',
     logout: '退出登錄'
+  },
+  payment: {
+    title: '繳費',
+    amount: '應繳金額',
+    gross: '應收金額',
+    waiver: '減免',
+    items: '收費項目',
+    due: '繳納時間',
+    collector: '執收單位',
+    paidAt: '支付時間',
+    channel: '支付方式',
+    pay: '微信支付 ¥{amount}',
+    retry: '重試',
+    refresh: '刷新支付結果',
+    confirming: '支付中，正在確認支付結果…',
+    cancelled: '已取消支付',
+    failed: '支付未完成，請重試',
+    slow: '暫未收到支付結果。如已付款，結果稍後會更新，請勿重複支付。',
+    paid: '已繳費',
+    receipt: '查看電子票據',
+    receiptPending: '電子票據開具中，開具後放入卡包',
+    waived: '已減免，無須繳費',
+    closed: '繳費單已關閉，無須繳費',
+    pending: '繳費單生成中，請稍候',
+    states: {
+      pending: '繳費單生成中',
+      unpaid: '待繳費',
+      paying: '支付中',
+      paid: '已繳費',
+      waived: '已減免',
+      refunding: '退款中',
+      refunded: '已退款',
+      closed: '已關閉'
+    },
+    refundStates: {
+      requested: '退款中',
+      processing: '退款中',
+      succeeded: '已退回',
+      failed: '退款未成功'
+    },
+    dues: {
+      submission: '提交申請時繳納',
+      approval: '審批通過後繳納'
+    }
   }
 }
