@@ -18,9 +18,13 @@ Matters without ``jurisdiction`` are handled by their department, as before.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from server.errors import Conflict
+from server.errors import Conflict, FieldError, InvalidInput
+
+if TYPE_CHECKING:  # the catalog imports this module
+    from matters.applicant import Applicant
+    from matters.catalog import Matter
 
 TONGBAN = {"local": "本地办理", "city": "全市通办", "province": "省内通办", "cross_province": "跨省通办"}
 HANDLED_BY = ("household", "registration", "receiving")
@@ -88,3 +92,39 @@ def route(code: str, home_region: str, entry: dict[str, Any] | None, default: di
                        extra={"tongban": entry["tongban"], "where": where_text(home_region, entry)})
     office = {**entry["offices"][matches[0]], "region": matches[0]}
     return office, office["region"] != receiving.get("region", home_region)  # handled in another region
+
+
+def offices(matter: "Matter", applicant: "Applicant", online_office: dict[str, str]
+            ) -> tuple[dict[str, str], dict[str, str], bool]:
+    """(receiving office, handling office, forwarded?): online, the city's 通办 desk receives; at a
+    hall's kiosk or window, that hall. 409 where the matter may not be applied for here."""
+    via = applicant.via or {}
+    if via.get("type") in ("device", "staff") and via.get("department"):
+        receiving = {"channel": "hall", "department": via["department"], "department_name": via.get("name", ""),
+                     "region": online_office["region"]}
+    else:
+        receiving = {"channel": "online", **online_office}
+    p, e = applicant.person, applicant.enterprise
+    region = applicant_region(applicant.kind, p.id_number if p else None, e.uscc if e else None)
+    default = {"department": matter.department, "department_name": matter.department_name,
+               "region": matter.code[:6]}
+    handling, forwarded = route(matter.code, matter.code[:6], matter.jurisdiction, default, region, receiving)
+    return receiving, handling, forwarded
+
+
+def delivery(matter: "Matter", chosen: dict[str, Any] | None, receiving: dict[str, str]) -> dict[str, Any]:
+    """How the result comes back: the wallet (a result certificate), by post, or picked up
+    where it was received."""
+    method = (chosen or {}).get("method") or ("wallet" if matter.raw.get("result") else "pickup")
+    if method == "wallet" and not matter.raw.get("result"):
+        raise InvalidInput("该事项没有电子证照结果，请选择邮寄或到收件地点领取", code="delivery_invalid",
+                           errors=[FieldError("delivery.method", "请选择邮寄或自取")])
+    if method == "mail" and not (chosen or {}).get("address", "").strip():
+        raise InvalidInput("邮寄须填写收件地址", code="delivery_invalid",
+                           errors=[FieldError("delivery.address", "请填写收件地址")])
+    out: dict[str, Any] = {"method": method}
+    if method == "mail":
+        out["address"] = chosen["address"].strip()
+    if method == "pickup":
+        out["at"] = receiving["department_name"]
+    return out

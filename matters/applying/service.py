@@ -13,7 +13,7 @@ from typing import Any
 
 from matters.applicant import Applicant, Sources
 from matters.catalog import Matter, MatterCatalog
-from matters.jurisdiction import applicant_region, route
+from matters.jurisdiction import delivery, offices
 from matters.lifecycle import FINISHED, Lifecycle, china_today
 from matters.results import ResultIssuer
 from matters.rules import evaluate
@@ -191,7 +191,7 @@ class ApplyingService:
         errors = schema_errors(matter.validator_for(situation and situation["id"]), form, "form")
         if errors:
             raise InvalidInput(f"申请表有 {len(errors)} 处需要修改", code="form_invalid", errors=errors)
-        receiving, handling, forwarded = self.where(matter, applicant)
+        receiving, handling, forwarded = offices(matter, applicant, self.catalog.online_office)
         values, certs = await self.sources.gather(applicant, matter, held)
         materials = await self.check_materials(applicant, matter, body["materials"], certs,
                                                situation and situation["id"])
@@ -212,7 +212,7 @@ class ApplyingService:
             "department": receiving["department"] if forwarded else handling["department"],
             "department_name": receiving["department_name"] if forwarded else handling["department_name"],
             **({"receiving": receiving, "handling": handling, "forwarded": forwarded,
-                "delivery": self.delivery(matter, body.get("delivery"), receiving)} if matter.jurisdiction else {}),
+                "delivery": delivery(matter, body.get("delivery"), receiving)} if matter.jurisdiction else {}),
             "applicant_key": applicant.key,
             "applicant": {"kind": applicant.kind, "id": applicant.ident, "name": applicant.name,
                           "person_id": applicant.person_id},
@@ -264,40 +264,6 @@ class ApplyingService:
             app = await self.lifecycle.transition(app, "approve", app["version"], SYSTEM,
                                                   "秒批：规则全部满足，自动批准", {"result": result})
         return await self.lifecycle.transition(app, "complete", app["version"], SYSTEM, "秒批办结")
-
-    def where(self, matter: Matter, applicant: Applicant) -> tuple[dict[str, str], dict[str, str], bool]:
-        """(receiving office, handling office, forwarded?): online, the city's 通办 desk receives; at a
-        hall's kiosk or window, that hall. 409 where the matter may not be applied for here."""
-        via = applicant.via or {}
-        if via.get("type") in ("device", "staff") and via.get("department"):
-            receiving = {"channel": "hall", "department": via["department"], "department_name": via.get("name", ""),
-                         "region": self.catalog.online_office["region"]}
-        else:
-            receiving = {"channel": "online", **self.catalog.online_office}
-        p, e = applicant.person, applicant.enterprise
-        region = applicant_region(applicant.kind, p.id_number if p else None, e.uscc if e else None)
-        default = {"department": matter.department, "department_name": matter.department_name,
-                   "region": matter.code[:6]}
-        handling, forwarded = route(matter.code, matter.code[:6], matter.jurisdiction, default, region, receiving)
-        return receiving, handling, forwarded
-
-    @staticmethod
-    def delivery(matter: Matter, chosen: dict[str, Any] | None, receiving: dict[str, str]) -> dict[str, Any]:
-        """How the result comes back: the wallet (a result certificate), by post, or picked up
-        where it was received."""
-        method = (chosen or {}).get("method") or ("wallet" if matter.raw.get("result") else "pickup")
-        if method == "wallet" and not matter.raw.get("result"):
-            raise InvalidInput("该事项没有电子证照结果，请选择邮寄或到收件地点领取", code="delivery_invalid",
-                               errors=[FieldError("delivery.method", "请选择邮寄或自取")])
-        if method == "mail" and not (chosen or {}).get("address", "").strip():
-            raise InvalidInput("邮寄须填写收件地址", code="delivery_invalid",
-                               errors=[FieldError("delivery.address", "请填写收件地址")])
-        out: dict[str, Any] = {"method": method}
-        if method == "mail":
-            out["address"] = chosen["address"].strip()
-        if method == "pickup":
-            out["at"] = receiving["department_name"]
-        return out
 
     @staticmethod
     def situation(matter: Matter, chosen: str | None) -> dict[str, Any] | None:
