@@ -225,7 +225,7 @@ def load_matters(path: Path, certificates: Catalog) -> MatterCatalog:
                 except RuleError as e:
                     raise ValueError(f"instant_approval rule {i + 1} ({r.get('name', '?')}): {e}") from None
             if "charges" in entry:
-                check_charges(entry["charges"], fields, certificates)
+                check_charges(entry["charges"], fields, certificates, entry)
             if int(entry["promised_limit_days"]) > int(entry["legal_limit_days"]):
                 raise ValueError("the promised time limit exceeds the legal one")
             entry.setdefault("complaint_phone", "12345")  # 监督投诉: the 12345 hotline unless the catalog says

@@ -62,10 +62,15 @@ class NoFees:
         return {}
 
 
-def check_charges(charges: Any, form_fields: set[str], certificates: Catalog) -> None:
+def check_charges(charges: Any, form_fields: set[str], certificates: Catalog, entry: dict[str, Any]) -> None:
     """The catalog's ``charges`` of a matter, checked at load (raises ValueError)."""
     if not isinstance(charges, dict):
         raise ValueError("charges: expected an object")
+    if entry.get("instant_approval", {}).get("rules"):
+        raise ValueError("charges: a matter approved at once (秒批) cannot wait for a fee; drop one of the two")
+    if charges.get("due") == "approval" and entry.get("result"):
+        raise ValueError("charges: a fee due after approval would follow the result certificate issued at "
+                         "approval; charge it at submission")
     items = charges.get("items")
     if not isinstance(items, list) or not items:
         raise ValueError("charges: at least one item")

@@ -104,9 +104,9 @@ class Lifecycle:
     def _fee_to_come(self, app: dict[str, Any]) -> dict[str, Any] | None:
         """A charging matter's fee before its order exists: due after approval, or being made."""
         charges = self._charges(app)
-        if not charges:
-            return None
-        later = charges["due"] == "approval" and app["state"] not in ("approved", "completed")
+        if not charges or app["state"] in FINISHED or app["state"] == "draft":
+            return None  # ended (or not yet submitted) with nothing charged: nothing to pay
+        later = charges["due"] == "approval" and app["state"] != "approved"
         return {"state": "not_due" if later else "pending", "state_name": "审批通过后缴费" if later else "缴费单生成中",
                 "amount_fen": sum(i["amount_fen"] for i in charges["items"]), "due": charges["due"]}
 
@@ -123,10 +123,18 @@ class Lifecycle:
         if stage is None:
             return
         fee = (await self.fees.status([app["_id"]])).get(app["_id"])
+        if fee is None:  # the charge was never made (the matter's fee is newer than the application): now
+            await self.fees.on_state(self._case(app))
+            fee = (await self.fees.status([app["_id"]])).get(app["_id"])
         if fee is None or fee["state"] not in SETTLED:
             what = "受理" if action == "accept" else "办结"
             raise Conflict(f"申请人尚未缴费，缴费后才能{what}", code="fee_unpaid",
                            extra={"fee_state": fee["state"] if fee else "pending"})
+
+    @staticmethod
+    def _case(app: dict[str, Any]) -> FeeCase:
+        return FeeCase(app["_id"], app["number"], app["matter"], app["matter_name"], app["applicant_key"],
+                       app["applicant"]["name"], app["applicant"]["person_id"], app["state"], app["form"])
 
     @staticmethod
     def supplements_requested(app: dict[str, Any]) -> int:
@@ -214,9 +222,7 @@ class Lifecycle:
             "comment": e.get("comment", ""), "at": e["at"], "page": f"affairs/application/index?id={app['_id']}",
         } for i, e in entries])
         if entries and self._charges(app):  # a charge, refund or close; retried with the outbox if it fails
-            await self.fees.on_state(FeeCase(app["_id"], app["number"], app["matter"], app["matter_name"],
-                                             app["applicant_key"], app["applicant"]["name"],
-                                             app["applicant"]["person_id"], app["state"], app["form"]))
+            await self.fees.on_state(self._case(app))
         await self.store.mark_notified(app["_id"], app["version"], len(app["timeline"]))
         return added
 
@@ -231,5 +237,8 @@ class Lifecycle:
         """Worker job: finish the outbox of applications whose request stopped half-way."""
         n = 0
         for app in await self.store.outbox_pending(older_than=now_ms() - older_than_ms):
-            n += await self._flush(app, rerun=True)
+            try:  # one application that fails every time must not hold back the others
+                n += await self._flush(app, rerun=True)
+            except Exception:  # noqa: BLE001
+                log.warning("outbox of %s still pending", app["_id"], exc_info=True)
         return n

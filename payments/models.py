@@ -11,6 +11,8 @@ from server.models import Input
 STATE_NAMES = {"pending": "缴费单生成中", "unpaid": "待缴费", "paying": "支付中", "paid": "已缴费", "waived": "已减免",
                "refunding": "退款中", "refunded": "已退款", "closed": "已关闭"}
 CHANNEL_NAMES = {"jsapi": "微信支付（小程序）", "h5": "微信支付（H5）"}
+NOTICE_NAMES = {"charged": "待缴费", "waived": "已减免", "paid": "已缴费", "closed": "缴费单已关闭",
+                "refund_succeeded": "已退款", "refund_failed": "退款未成功"}
 REFUND_NAMES = {"requested": "退款申请中", "processing": "退款处理中", "succeeded": "已退回", "failed": "退款未成功"}
 
 

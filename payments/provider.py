@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import logging
@@ -104,8 +105,10 @@ def parse_bill(text: str) -> list[dict[str, Any]]:
             out.append({"kind": "refund", "ref": r["商户退款单号"], "out_trade_no": r["商户订单号"],
                         "provider_ref": r["微信退款单号"], "amount_fen": fen(r["退款金额"]), "time": r["交易时间"]})
         elif r.get("交易状态") == "SUCCESS":
+            # 订单金额: what the payer was charged (应结订单金额 leaves out coupons, which fees never take)
             out.append({"kind": "payment", "ref": r["商户订单号"], "out_trade_no": r["商户订单号"],
-                        "provider_ref": r["微信订单号"], "amount_fen": fen(r["应结订单金额"]), "time": r["交易时间"]})
+                        "provider_ref": r["微信订单号"], "amount_fen": fen(r.get("订单金额") or r["应结订单金额"]),
+                        "time": r["交易时间"]})
     return out
 
 
@@ -225,9 +228,13 @@ class WeChatPayGateway:
             if e.code == "NO_STATEMENT_EXIST":
                 return []
             raise
-        _, data = await self._call(merchant_id, "download_bill", json.loads(body)["download_url"])
+        answer = json.loads(body)
+        _, data = await self._call(merchant_id, "download_bill", answer["download_url"])
         raw = data if isinstance(data, bytes) else data.encode()
-        return parse_bill((gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8"))
+        plain = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        if answer.get("hash_type") == "SHA1" and hashlib.sha1(plain).hexdigest() != answer.get("hash_value", ""):
+            raise ProviderError("BILL_HASH_MISMATCH", "账单文件与摘要不符")  # the download is not signed
+        return parse_bill(plain.decode("utf-8"))
 
     async def decode_notification(self, headers: dict[str, str], body: str) -> tuple[Merchant, dict[str, Any]]:
         """The merchant and the decrypted notification (``event_type``, ``resource``) — or

@@ -48,3 +48,17 @@ class Receipts:
                 raise
             issued_id = body["content"]["id"]
         return {"certificate_id": issued_id, "type_name": RECEIPT_NAME}
+
+    async def void(self, order: dict[str, Any]) -> None:
+        """作废: the fee went back, so its receipt is revoked by the department that issued it."""
+        client = self.hosted.get(order["collector"]["department"])
+        if client is None:
+            return
+        try:
+            await self.issuing.change_status(Principal(f"issuer:{client.code}", ISSUER, 0, "", 0),
+                                             order["receipt"]["certificate_id"], "revoke",
+                                             {"request_id": f"receipt-void-{order['_id']}",
+                                              "reason": "费用已退回，票据作废"})
+        except AppError as e:
+            if e.code != "certificate_revoked":
+                raise

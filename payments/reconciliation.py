@@ -58,7 +58,7 @@ class Reconciliation:
         self.collectors = {m.charges["collector"]["merchant"]: m.charges["collector"]
                            for m in catalog.matters.values() if m.charges}
 
-    async def run(self, day: str, merchants: list[str] | None = None) -> dict[str, Any]:
+    async def run(self, day: str, merchants: list[str] | None = None, by: str = "worker") -> dict[str, Any]:
         out = []
         for merchant in merchants if merchants is not None else sorted(self.collectors):
             entries = [e for e in await self.ledger.of_day(day, merchant) if e["kind"] in KIND_NAMES]
@@ -71,11 +71,11 @@ class Reconciliation:
                       "mchid": self.gateway.merchants[merchant].mchid if merchant in self.gateway.merchants else "",
                       "department_name": self.collectors.get(merchant, {}).get("department_name", merchant),
                       "ledger": _totals(entries), "bill": _totals(bill), "mismatches": compare(entries, bill),
-                      "checked_at": now_ms()}
+                      "checked_at": now_ms(), "by": by}
             await self.reports.save(report)
             if report["mismatches"]:
                 log.warning("reconciliation %s: %d mismatches", report["_id"], len(report["mismatches"]))
-            out.append({k: v for k, v in report.items() if k != "_id"})
+            out.append({k: v for k, v in report.items() if k not in ("_id", "by")})
         return {"date": day, "merchants": out, "mismatches": sum(len(m["mismatches"]) for m in out)}
 
     async def for_staff(self, principal: Principal, day: str) -> dict[str, Any]:
@@ -91,12 +91,14 @@ class Reconciliation:
         mine = sorted(m for m, c in self.collectors.items() if c["department"] == dept)
         if not mine:
             raise PermissionDenied("本部门没有收费事项，无须对账", code="no_merchant_account")
-        return await self.run(when.isoformat(), mine)
+        return await self.run(when.isoformat(), mine, by="staff")
 
     async def daily(self) -> int:
-        """Worker: yesterday's reconciliation, once (a report already there is not redone)."""
+        """Worker: yesterday's reconciliation, once (a supervisor's earlier look at the day, perhaps
+        before its bill was complete, does not count)."""
         day = (datetime.now(CHINA).date() - timedelta(days=1)).isoformat()
-        todo = [m for m in sorted(self.collectors) if await self.reports.get(f"{day}:{m}") is None]
+        todo = [m for m in sorted(self.collectors)
+                if ((await self.reports.get(f"{day}:{m}")) or {}).get("by") != "worker"]
         if todo:
             await self.run(day, todo)
         return len(todo)

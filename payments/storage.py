@@ -16,6 +16,7 @@ ORDERS = CollectionSpec("payment_orders", (
     IndexModel([("application_id", ASCENDING)], unique=True),
     IndexModel([("attempt_refs", ASCENDING)]),
     IndexModel([("sweep", ASCENDING), ("updated_at", ASCENDING)]),
+    IndexModel([("person_id", ASCENDING), ("state", ASCENDING)]),
 ))
 LEDGER = CollectionSpec("payment_ledger", (
     IndexModel([("day", ASCENDING), ("merchant", ASCENDING)]),
@@ -60,9 +61,14 @@ class OrderStore:
         return await self._orders.find({"sweep": True, "updated_at": {"$lt": updated_before}}
                                        ).sort("updated_at", 1).to_list(limit)
 
-    async def of_department(self, department: str, application_ids: list[str]) -> list[dict[str, Any]]:
-        return await self._orders.find({"collector.department": department,
-                                        "application_id": {"$in": application_ids}}).to_list(None)
+    async def unsettled_of_person(self, person_id: str) -> list[dict[str, Any]]:
+        """A person's orders with money still moving (a payment to confirm, a refund to come)."""
+        return await self._orders.find({"person_id": person_id, "state": {"$in": ["paying", "refunding"]}}
+                                       ).to_list(100)
+
+    async def rename_payer(self, person_id: str, pseudonym: str) -> int:
+        result = await self._orders.update_many({"person_id": person_id}, {"$set": {"applicant_name": pseudonym}})
+        return result.modified_count
 
 
 class Ledger:

@@ -39,6 +39,7 @@ from payments.provider import Merchant, WeChatPayGateway
 from payments.receipts import Receipts
 from payments.reconciliation import Reconciliation
 from payments.service import PaymentService
+from payments.settling import Settlement
 from payments.storage import Ledger, OrderStore, ReconciliationStore
 from policies.audit_names import AUDIT_ACTIONS as policies_actions
 from policies.bank import HttpPayoutProvider, NoPayouts, PayoutProvider
@@ -370,10 +371,11 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     payment_gateway = WeChatPayGateway(wechatpay[1], s.payments.notify_url or
                                        f"{public_base_url}/api/v1/payments/wechat/notify", wechatpay[0],
                                        s.payments.timeout_seconds)
-    ledger = Ledger(db)
-    payments = PaymentService(OrderStore(db), ledger, matters_catalog, sources, payment_gateway, directory,
-                              Receipts(hosted, issuing, directory), notifications, audit, idempotency, public_base_url,
-                              s.payments.expire_minutes)
+    ledger, orders = Ledger(db), OrderStore(db)
+    settlement = Settlement(orders, ledger, payment_gateway, Receipts(hosted, issuing, directory), notifications,
+                            audit)
+    payments = PaymentService(orders, settlement, matters_catalog, sources, payment_gateway, directory, idempotency,
+                              public_base_url, s.payments.expire_minutes)
     lifecycle = Lifecycle(applications, matters_catalog, audit, notifications, fees=payments)
     results = ResultIssuer(hosted, issuing)
     hall_directory = load_halls(s.path(s.halls.catalog_file), matters_catalog)
@@ -396,7 +398,8 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     proxies = ProxyService(GrantStore(db), directory, wallet, Dependents(persons, pii, audit), notifications, audit)
     acting_persons = PersonActing(sessions, directory, proxies, audit)
     closure = AccountClosure(persons, enterprise_store, sessions, codes, sms_codes, wechat, audit, pii,
-                             obligations=[applying.open_obligations], erasers=[applying.forget_applicant],
+                             obligations=[applying.open_obligations, payments.open_obligations],
+                             erasers=[applying.forget_applicant, payments.forget_applicant],
                              resend_interval=s.sms.resend_interval_seconds)
     return AppContext(
         clients=c, audit=audit, events=events, idempotency=idempotency, wechat=wechat, sms_outbox=outbox,

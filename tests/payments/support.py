@@ -99,7 +99,7 @@ def forged(app, event_type: str, resource: dict[str, Any], merchant_id: str = "g
 
 
 async def ledger_of(app, order_id: str) -> list[dict[str, Any]]:
-    return await app.ctx.payments.ledger.of_order(order_id)
+    return await app.ctx.payments.settlement.ledger.of_order(order_id)
 
 
 async def payment_world(app) -> dict[str, Any]:

@@ -30,7 +30,7 @@ async def approve(app, application):
 
 
 async def test_the_fee_after_approval_holds_back_completion_until_paid(idapp):
-    person, application = await lost_certificate(idapp, "补证缴费", birth="19900101")
+    person, application = await lost_certificate(idapp, "补证缴费", birth="19900312")
     assert application["fee"] == {"state": "not_due", "state_name": "审批通过后缴费", "amount_fen": 900,
                                   "due": "approval"}  # nothing charged before the decision
     token, approved = await approve(idapp, application)
@@ -46,9 +46,15 @@ async def test_the_fee_after_approval_holds_back_completion_until_paid(idapp):
     done = await staff_act(idapp, token, application["id"], "complete", approved["version"])
     assert done.status == 200, done.body
     # JSAPI needs the payer's WeChat login: an SMS-login person is told to use the mini-program
-    other, second = await lost_certificate(idapp, "短信登录", birth="19900101")
+    other, second = await lost_certificate(idapp, "短信登录", birth="19880521")
     _, approved2 = await approve(idapp, second)
     assert_problem(await pay(idapp, other, approved2["fee"]["order_id"]), 409, "wechat_payer_unknown")
+    # withdrawn before the fee fell due: nothing to pay, and nothing shown as owed
+    third_person, third = await lost_certificate(idapp, "撤回补证", birth="19870615")
+    gone = await idapp.api.post(f"/api/v1/applications/{third['id']}/withdraw", {"version": third["version"]},
+                                headers=third_person["h"])
+    assert gone.status == 200, gone.body
+    assert gone.json()["fee"] is None
 
 
 async def test_seventy_and_over_have_it_waived_by_the_catalogs_rule(idapp):

@@ -89,6 +89,15 @@ async def test_a_denied_application_is_refunded_automatically(idapp):
     assert kinds == ["charge", "payment", "refund"]
     shown = (await idapp.api.get(f"/api/v1/applications/{app['id']}", headers=person["h"])).json()
     assert shown["fee"]["state_name"] == "已退款"
+    # the money went back: the 电子票据 is revoked (作废) and proves no payment any more
+    receipt = refunded["receipt"]["certificate_id"]
+    voided = await settled(lambda: _status_of(idapp, person, receipt, "revoked"))
+    assert voided, "the receipt is revoked once the refund succeeded"
+
+
+async def _status_of(app, person, cert_id, status):
+    cert = await app.api.get(f"/api/v1/wallet/{cert_id}", headers=person["h"])
+    return cert.status == 200 and cert.json()["status"] == status
 
 
 async def test_a_lost_notification_is_settled_by_the_workers_query(idapp):
@@ -129,6 +138,37 @@ async def test_two_devices_paying_at_once_pay_once_and_the_second_payment_is_ref
     assert kinds == ["charge", "payment", "payment", "refund"]
     # the same prepay again: WeChat refuses to take the money twice
     assert_problem(await pay(idapp, person, oid), 409, "payment_not_payable")
+
+
+async def test_a_second_payment_whose_notification_is_lost_is_still_refunded(idapp):
+    fake = idapp.runner.fake_wechatpay
+    person = await wechat_person(idapp, "两次付款")
+    app = await apply_licence(idapp, person)
+    oid = app["fee"]["order_id"]
+    jsapi = (await pay(idapp, person, oid)).json()
+    h5 = (await pay(idapp, person, oid, "h5")).json()
+    fake.deliver = False  # neither notification arrives by itself
+    try:
+        await fake.confirm(jsapi["params"]["package"][10:])
+        await fake.confirm(h5["h5_url"].split("prepay_id=")[1].split("&")[0])
+    finally:
+        fake.deliver = True
+    first = [n for n in fake.notifications if n["event_type"] == "TRANSACTION.SUCCESS"][-2]
+    assert await fake.redeliver(first) == 204  # only the first payment's: closing the other finds it paid
+    order = await settled(lambda: _refunded_twice(idapp, person, app["id"]))
+    assert order and order["state"] == "paid" and order["refunds"][0]["reason"] == "重复支付，自动退款"
+    assert sorted(e["kind"] for e in await ledger_of(idapp, oid)) == ["charge", "payment", "payment", "refund"]
+
+
+async def test_an_application_older_than_its_fee_is_charged_when_the_clerk_comes_to_it(idapp):
+    person = await wechat_person(idapp, "老办件")
+    app = await apply_licence(idapp, person)
+    await idapp.ctx.db.payment_orders.delete_one({"_id": app["fee"]["order_id"]})  # as if charges came later
+    intake = await clerk(idapp)
+    blocked = await staff_act(idapp, intake["Authorization"][7:], app["id"], "accept", app["version"])
+    assert_problem(blocked, 409, "fee_unpaid")
+    order = (await idapp.api.get(f"/api/v1/applications/{app['id']}/payment", headers=person["h"])).json()
+    assert order["state"] == "unpaid" and order["amount_fen"] == 1000
 
 
 async def _refunded_twice(app, person, app_id):
@@ -212,6 +252,8 @@ async def test_a_withdrawn_application_closes_its_unpaid_order(idapp):
     trade = await idapp.ctx.payment_gateway.query("gz-psb", made["out_trade_no"])
     assert trade["trade_state"] == "CLOSED"  # WeChat will not take money for it any more
     assert_problem(await pay(idapp, person, app["fee"]["order_id"]), 409, "payment_not_payable")
+    shown = (await idapp.api.get(f"/api/v1/applications/{app['id']}", headers=person["h"])).json()
+    assert shown["fee"]["state_name"] == "已关闭"
 
 
 async def test_reconciliation_of_the_day_finds_exactly_the_deliberate_mismatch(idapp):
