@@ -33,6 +33,7 @@ const routes = [
   r('/staff', () => import('./views/staff/Queue.vue'), { staff: true, zhOnly: true }),
   r('/staff/applications/:id', () => import('./views/staff/StaffApplication.vue'), { staff: true, zhOnly: true }),
   r('/staff/stats', () => import('./views/staff/Stats.vue'), { staff: true, zhOnly: true }),
+  r('/staff/reconciliation', () => import('./views/staff/Reconciliation.vue'), { staff: true, zhOnly: true }),
   r('/staff/policies', () => import('./views/staff/PolicyClaims.vue'), { staff: true, zhOnly: true }),
   r('/staff/tickets', () => import('./views/staff/TicketQueue.vue'), { staff: true, zhOnly: true }),
   r('/staff/tickets/stats', () => import('./views/staff/TicketStats.vue'), { staff: true, zhOnly: true }),

@@ -50,6 +50,8 @@ const BY_CODE = new Set([
   'guardian_not_proven',
   'child_not_minor',
   'expiry_out_of_range',
+  'payment_not_payable',
+  'payment_busy',
 ])
 const say = (code) => t(`errors.${code}`)
 

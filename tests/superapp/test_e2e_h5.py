@@ -25,8 +25,9 @@ import pytest
 from identity.accounts.storage import RegistryStore
 from identity.phones import InvalidPhone, parse_phone
 from identity.verification import DevRegistryProvider
+from tests.payments.support import apply_licence
 from tests.support import (Backends, always_open_catalog, bearer, issuer_client, issuer_token, new_enterprise,
-                           new_resident, start_app, stop_app)
+                           new_resident, sms_login, start_app, stop_app)
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E = ROOT / "h5" / "e2e"
@@ -46,6 +47,26 @@ async def issue(app, issuer: str, type_code: str, holder: dict, fields: dict, re
     resp = await app.api.post("/api/v1/issuer/certificates", body, headers=bearer(await issuer_token(app.api, client)))
     assert resp.status == 201, resp.body
     return resp.json()
+
+
+async def fee_payer(app, name: str) -> dict:
+    """缴费: a resident (SMS login, 实名, 刷脸 for L3, as 驾驶证期满换证 asks) with two applications of
+    440100-GA-0031 whose 工本费 (10 元, due at submission) is unpaid: one the browser pays, one the
+    clerk tries to accept unpaid. The browser signs in as them again (payments.test.mjs)."""
+    r = await new_resident(app.ctx, name=name)
+    login = await sms_login(app.api, r.phone)
+    real = await app.api.post("/api/v1/me/realname", {"name": r.name, "id_number": r.id_number},
+                              headers=bearer(login["access_token"]))
+    assert real.status == 200, real.body
+    face = await app.api.post("/api/v1/me/face", {"evidence": "dev-face-pass"}, headers=bearer(real.json()["access_token"]))
+    assert face.status == 200, face.body
+    token = face.json()["access_token"]
+    who = {"access_token": token, "resident": r, "h": bearer(token)}
+    paying, unpaid = await apply_licence(app, who), await apply_licence(app, who)
+    assert paying["fee"]["state"] == unpaid["fee"]["state"] == "unpaid", paying["fee"]
+    return {"name": r.name, "id_number": r.id_number, "phone": r.phone,
+            "application_id": paying["id"], "number": paying["number"],
+            "unpaid_application_id": unpaid["id"], "unpaid_number": unpaid["number"]}
 
 
 async def world(app) -> dict:
@@ -119,7 +140,8 @@ async def world(app) -> dict:
     staff = {s.username: {"username": s.username, "password": s.password, "totp_secret": s.totp_secret}
              for s in app.ctx.demo.staff if s.username in ("rsj.shenhe", "wjw.shenhe", "gjj.shenhe", "rx.paidan",
                                                            "cg.chuli", "th.chuangkou", "th.daofu", "th.zhuguan",
-                                                           "wjw.zhengce")}
+                                                           "wjw.zhengce", "gaj.shouli", "gaj.shenhe",
+                                                           "ybj.shenhe")}
     # journey 6 (12345): a resident who reports a broken street light
     reporter = await new_resident(app.ctx, name="路灯报修人")
     # 跨境: a Hong Kong resident with a Hong Kong mobile number and a 回乡证 (dev registry)
@@ -132,6 +154,7 @@ async def world(app) -> dict:
     permit = "H" + "".join(random.choices("0123456789", k=8))
     await DevRegistryProvider(RegistryStore(app.ctx.db), app.ctx.clients.pii, "").register("陳大文", "hk_macao_permit", permit)
     person = lambda r: {"name": r.name, "id_number": r.id_number, "phone": r.phone}  # noqa: E731
+    payer = await fee_payer(app, "缴费办事人")
     return {"base_url": app.runner.url, "chromium": CHROMIUM, "screenshots": os.environ.get("SUPERAPP_SCREENSHOTS", ""),
             "resident": person(resident), "rep": person(rep), "agent": person(agent),
             "enterprise": {"uscc": ent.uscc, "name": ent.name},
@@ -139,7 +162,7 @@ async def world(app) -> dict:
             "display": {"id": screen.device_id, "private_key_pem": screen.private_key_pem},
             "parent": person(parent), "elder": person(elder), "son": person(son),
             "staff": staff, "viewer": {**person(viewer), "certificate_id": viewer_card["id"]},
-            "reporter": person(reporter), "policy_parent": person(mum),
+            "reporter": person(reporter), "policy_parent": person(mum), "payer": payer,
             "hk_person": {"name": "陳大文", "phone": hk_phone, "local": hk_phone.removeprefix("+852"), "id_number": permit}}
 
 
@@ -173,5 +196,5 @@ async def test_h5_journeys_in_chromium(e2eapp, tmp_path):
     if ONLY:
         return
     for name in ("journey 1", "journey 2", "journey 3", "journey 4", "kiosk resets", "kiosk applies", "journey 6",
-                 "journey 7", "journey 8", "cross-border", "policies"):
+                 "journey 7", "journey 8", "cross-border", "policies", "payments"):
         assert name in text, f"browser test '{name}' did not run"

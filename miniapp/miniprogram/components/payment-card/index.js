@@ -42,8 +42,8 @@ Component({
       if (seen === this.seen) return
       this.seen = seen
       if (this.confirming) return
-      if (fee.state === 'pending') { // the order is being made: the next reload brings it
-        this.setData({ o: null, stateName: i18n.t('payment.states.pending'), canPay: false, error: '' })
+      if (fee.state === 'pending' || fee.state === 'not_due') { // being made, or charged once approved
+        this.setData({ o: null, stateName: i18n.t(`payment.states.${fee.state}`), canPay: false, error: '' })
         return
       }
       this.load()

@@ -88,6 +88,7 @@ module.exports = {
     paid: '已缴费', receipt: '查看电子票据', receiptPending: '电子票据开具中，开具后放入卡包',
     waived: '已减免，无须缴费', closed: '缴费单已关闭，无须缴费', pending: '缴费单生成中，请稍候',
     states: {
+      not_due: '审批通过后缴费',
       pending: '缴费单生成中', unpaid: '待缴费', paying: '支付中', paid: '已缴费', waived: '已减免', refunding: '退款中',
       refunded: '已退款', closed: '已关闭',
     },

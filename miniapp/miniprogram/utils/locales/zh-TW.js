@@ -190,6 +190,7 @@ module.exports = {
     closed: '繳費單已關閉，無須繳費',
     pending: '繳費單生成中，請稍候',
     states: {
+      not_due: '審批通過後繳費',
       pending: '繳費單生成中',
       unpaid: '待繳費',
       paying: '支付中',
