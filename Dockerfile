@@ -33,6 +33,7 @@ COPY tickets ./tickets
 COPY halls ./halls
 COPY proxies ./proxies
 COPY policies ./policies
+COPY payments ./payments
 COPY superapp ./superapp
 COPY config ./config
 COPY --from=h5 /h5/dist ./h5/dist
