@@ -24,6 +24,7 @@ const plan = [
   ["appointments", {_id: "hashed"}],
   ["appointment_live", {_id: "hashed"}],
   ["hall_numbers", {hall: 1, day: 1}],
+  ["payment_ledger", {_id: "hashed"}],
 ];
 // Unique indexes that do not start with the shard key cannot stay (applications.number:
 // numbers come from a counter's atomic $inc).
