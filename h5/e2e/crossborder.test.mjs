@@ -6,51 +6,25 @@
 // development population registry.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { chromium } from 'playwright-core'
-import { axe, layout, settled } from './checks.mjs'
+import { BASE, axe, checked, input, launch, mobilePage, settled, t, world } from './checks.mjs'
 
-const world = JSON.parse(readFileSync(process.env.E2E_WORLD, 'utf8'))
-const BASE = world.base_url
 const HK = world.hk_person
 const ONLINE = '440100-RS-0033' // 社会保障卡申领: cross_border, no visit
 const VISIT = '440100-MZ-0005' // 补领结婚证: cross_border, one visit
 const UNTRANSLATED = '440100-SJ-0101' // 个体工商户设立登记: cross_border, no translation yet
-const t = (name) => `[data-test="${name}"]`
-const input = (name) => `[data-test="${name}"] input`
 let browser
 
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: world.chromium, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  })
-})
+before(async () => { browser = await launch() })
 after(async () => { await browser?.close() })
 
 // A small phone, signed out, whose browser speaks ``locale``; every POST it sends is recorded.
 async function phone(locale = 'zh-CN', { elder = false } = {}) {
-  const ctx = await browser.newContext({ baseURL: BASE, viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale })
-  ctx.setDefaultTimeout(15000)
-  await ctx.addInitScript((elder) => localStorage.setItem('elder_mode', elder ? '1' : '0'), elder)
-  const page = await ctx.newPage()
-  page.errors = []
-  page.on('pageerror', (e) => page.errors.push(String(e)))
+  const page = await mobilePage(browser, { locale, elder })
   page.posts = []
   page.on('request', (r) => { if (r.method() === 'POST') page.posts.push({ path: new URL(r.url()).pathname, body: r.postData() }) })
   return page
 }
 const posted = (page, path) => page.posts.filter((p) => p.path === path)
-
-async function checked(page, name, elder = false) {
-  await settled(page)
-  await page.locator('.van-toast').waitFor({ state: 'hidden' }).catch(() => {}) // a passing notice is not the screen
-  await layout(page, name, elder)
-  if (!elder) await axe(page, name)
-  assert.equal(await page.locator('main').count(), 1, `${name}: one <main>`)
-  assert.ok(await page.locator('h1').count() >= 1, `${name}: a heading`)
-}
 
 // Type a value into a field, press a button, and read the field's red message.
 async function rejected(page, field, value, button) {
@@ -221,11 +195,11 @@ test('适老化: the 跨境通办专区 and the login page\'s region choice keep
   const page = await phone('zh-CN', { elder: true })
   await page.goto('/cross-border')
   await page.locator(t(`cb-matter-${VISIT}`)).waitFor()
-  await checked(page, '跨境通办专区', true)
+  await checked(page, '跨境通办专区', { elder: true })
   await page.goto('/login')
   await page.locator(t('agreement-user')).waitFor()
   await page.selectOption(t('region-select'), 'other')
-  await checked(page, '登录', true)
+  await checked(page, '登录', { elder: true })
   const box = await page.locator(t('region-select')).boundingBox()
   assert.ok(box.height >= 47.5, `the region choice is ${box.height}px tall`)
   assert.deepEqual(page.errors, [])

@@ -9,68 +9,28 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { chromium } from 'playwright-core'
-import { axe, layout, settled } from './checks.mjs'
+import { BASE, axe, launch, layout, mobilePage, residentSession, settled, t, world } from './checks.mjs'
 import zhCN from '../src/locales/zh-CN.js'
 import zhTW from '../src/locales/zh-TW.js'
 import en from '../src/locales/en.js'
 
-const world = JSON.parse(readFileSync(process.env.E2E_WORLD, 'utf8'))
-const BASE = world.base_url
 const RESIDENCE = '440100-GA-0012' // translated in config/catalog/matters.i18n.json
 const UNTRANSLATED = '440100-SJ-0101' // 个体工商户设立登记: no translation (yet)
-const t = (name) => `[data-test="${name}"]`
 // common characters that exist only in simplified writing (这 → 這, 们 → 們 …)
 const SIMPLIFIED_ONLY = /[这们说时会个来为对过还请让点证办码项网络确认应务实载设资讯单质机关门户档页选择发开线现间问题样续码输号钟态审补结预约厅终请证据录]/
 let browser
 let tokens
 
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: world.chromium, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  })
-})
+before(async () => { browser = await launch() })
 after(async () => { await browser?.close() })
-
-async function json(path, { method = 'GET', body, token } = {}) {
-  const headers = { 'Content-Type': 'application/json' }
-  if (token) headers.Authorization = `Bearer ${token}`
-  const r = await fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const data = r.status === 204 ? null : await r.json()
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(data)}`)
-  return data
-}
 
 // The screens' resident (world.viewer): signed in through the API. Nothing here changes what the
 // other files expect of them (no application, no booking; 实名 again gives the same answer).
-before(async () => {
-  const person = world.viewer
-  const docs = await fetch(`${BASE}/api/v1/agreements`).then((r) => (r.ok ? r.json() : { items: [] }))
-  const agreements = Object.fromEntries(docs.items.map((d) => [d.kind, d.version]))
-  await json('/api/v1/auth/sms/send', { method: 'POST', body: docs.items.length ? { phone: person.phone, agreements } : { phone: person.phone } })
-  const outbox = await json(`/api/v1/dev/sms-outbox?phone=${person.phone}`)
-  const login = await json('/api/v1/auth/sms/verify', { method: 'POST', body: { phone: person.phone, code: outbox.items[0].params.code } })
-  const real = await json('/api/v1/me/realname', { method: 'POST', token: login.access_token, body: { name: person.name, id_number: person.id_number } })
-  tokens = { access: real.access_token, refresh: real.refresh_token || login.refresh_token }
-})
+before(async () => { tokens = await residentSession(world.viewer) })
 
 // A phone whose browser speaks ``locale``; signed in unless ``signedIn`` is false.
-async function phone(locale, { signedIn = true, elder = false, width = 360 } = {}) {
-  const ctx = await browser.newContext({ baseURL: BASE, viewport: { width, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale })
-  ctx.setDefaultTimeout(15000)
-  await ctx.addInitScript(({ r, signedIn, elder }) => {
-    if (signedIn && !sessionStorage.getItem('seeded')) {
-      sessionStorage.setItem('seeded', '1')
-      sessionStorage.setItem('resident.access', r.access); sessionStorage.setItem('resident.refresh', r.refresh)
-    }
-    localStorage.setItem('elder_mode', elder ? '1' : '0')
-  }, { r: tokens, signedIn, elder })
-  const page = await ctx.newPage()
-  page.errors = []
-  page.on('pageerror', (e) => page.errors.push(String(e)))
-  return page
+function phone(locale, { signedIn = true, elder = false, width = 360 } = {}) {
+  return mobilePage(browser, { resident: signedIn ? tokens : null, elder, locale, width })
 }
 const htmlLang = (page) => page.evaluate(() => document.documentElement.lang)
 const text = async (page, selector) => (await page.locator(selector).first().innerText()).trim()

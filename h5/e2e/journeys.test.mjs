@@ -3,14 +3,10 @@
 // servers and writes the world (registries, pre-issued certificates) to $E2E_WORLD.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHmac } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import { axe } from './checks.mjs'
+import { BASE, axe, launch, mobilePage, staffSignIn, t, world } from './checks.mjs'
 
-const world = JSON.parse(readFileSync(process.env.E2E_WORLD, 'utf8'))
-const BASE = world.base_url
 const ID_CARD = '11100000000013338W001'
 const HUKOU = '11100000000013338W002'
 const RESIDENCE = '11100000000013338W021'
@@ -26,22 +22,13 @@ const PNG = {
 }
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: world.chromium,
-    headless: true,
-    // closed network here: no background connections, no component updates
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  })
+  browser = await launch()
   if (world.screenshots) mkdirSync(world.screenshots, { recursive: true })
 })
 after(async () => { await browser?.close() })
 
-async function phone(viewport = { width: 390, height: 844 }) {
-  const ctx = await browser.newContext({ baseURL: BASE, viewport, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' })
-  ctx.setDefaultTimeout(TIMEOUT)
-  return ctx.newPage()
-}
+// A larger phone than the other files' (390 × 844), signed out, 适老化 as the app has it.
+const phone = () => mobilePage(browser, { width: 390, height: 844 })
 async function desktop() {
   const ctx = await browser.newContext({ baseURL: BASE, viewport: { width: 1280, height: 860 }, locale: 'zh-CN' })
   ctx.setDefaultTimeout(TIMEOUT)
@@ -56,20 +43,8 @@ async function shot(page, name) {
   await page.waitForTimeout(300) // let the last click's re-render settle
   await page.screenshot({ path: join(world.screenshots, `${name}.png`) })
 }
-const t = (name) => `[data-test="${name}"]`
+// the field's input or textarea (checks.mjs's ``input`` is the input only): the forms here have both
 const input = (name) => `[data-test="${name}"] input, [data-test="${name}"] textarea`
-
-function totp(secret) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
-  let bits = ''
-  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)))
-  const counter = Buffer.alloc(8)
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)))
-  const h = createHmac('sha1', key).update(counter).digest()
-  const o = h[h.length - 1] & 0xf
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0')
-}
 
 async function latestSms(phoneNumber) {
   const r = await fetch(`${BASE}/api/v1/dev/sms-outbox?phone=${phoneNumber}`)
@@ -99,10 +74,7 @@ async function signUp(page, person) {
 async function staffLogin(page, s, ready = 'queue') {
   await page.goto('/staff')
   await page.waitForURL(/\/staff\/login/)
-  await page.fill(input('staff-username'), s.username)
-  await page.fill(input('staff-password'), s.password)
-  await page.fill(input('staff-totp'), totp(s.totp_secret))
-  await page.click(t('staff-login'))
+  await staffSignIn(page, s)
   await page.locator(`${t(ready)}, ${t('empty-state')}`).first().waitFor()
 }
 

@@ -10,106 +10,42 @@
 // tests/superapp/test_e2e_h5.py (world.payer, world.staff['gaj.shouli' | 'gaj.shenhe' | 'ybj.shenhe']).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHmac } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import { axe, layout, settled } from './checks.mjs'
+import { BASE, checked as screenChecks, json, launch, mobilePage, residentSession, staffSignIn, t, world } from './checks.mjs'
 
-const world = JSON.parse(readFileSync(process.env.E2E_WORLD, 'utf8'))
-const BASE = world.base_url
 const LICENCE = '440100-GA-0031'
 const WECHAT_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 '
   + 'Mobile Safari/537.36 XWEB/1260117 MMWEBSDK/20240501 MicroMessenger/8.0.50.2701(0x28003253) NetType/WIFI Language/zh_CN'
-const t = (name) => `[data-test="${name}"]`
-const input = (name) => `[data-test="${name}"] input`
 // a Beijing day, whatever this machine's zone
 const chinaDay = (daysBack = 0) => new Date(Date.now() + 8 * 3600_000 - daysBack * 86400_000).toISOString().slice(0, 10)
 let browser
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: world.chromium, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  })
+  browser = await launch()
   if (world.screenshots) mkdirSync(world.screenshots, { recursive: true })
 })
 after(async () => { await browser?.close() })
 
-async function json(path, { method = 'GET', body, token } = {}) {
-  const headers = { 'Content-Type': 'application/json' }
-  if (token) headers.Authorization = `Bearer ${token}`
-  const r = await fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const data = r.status === 204 ? null : await r.json()
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(data)}`)
-  return data
-}
+// A session of its own for each browser context, so that no two of them ever rotate the same refresh
+// token; the payer signs in several times in a row, each waiting its turn for a code.
+const session = (person) => residentSession(person, { retries: 5 })
 
-// A resident's session through the API (the login screen itself is covered by journey 1): each
-// browser context gets its own, so no two of them ever rotate the same refresh token.
-async function residentSession(person) {
-  const docs = await fetch(`${BASE}/api/v1/agreements`).then((r) => (r.ok ? r.json() : { items: [] }))
-  const agreements = Object.fromEntries(docs.items.map((d) => [d.kind, d.version]))
-  const body = docs.items.length ? { phone: person.phone, agreements } : { phone: person.phone }
-  for (let i = 0; ; i++) { // one code a second per phone: several sessions in a row wait their turn
-    const r = await fetch(`${BASE}/api/v1/auth/sms/send`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
-    if (r.status !== 429 || i === 5) { assert.ok(r.ok, `sms/send: ${r.status} ${await r.text()}`); break }
-    const wait = 1000 * ((await r.json()).retry_after || 1) + 100
-    await new Promise((done) => setTimeout(done, wait))
-  }
-  const outbox = await json(`/api/v1/dev/sms-outbox?phone=${person.phone}`)
-  const login = await json('/api/v1/auth/sms/verify', { method: 'POST', body: { phone: person.phone, code: outbox.items[0].params.code } })
-  const real = await json('/api/v1/me/realname', { method: 'POST', token: login.access_token, body: { name: person.name, id_number: person.id_number } })
-  return { access: real.access_token, refresh: real.refresh_token || login.refresh_token }
-}
-
-function totp(secret) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
-  let bits = ''
-  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)))
-  const counter = Buffer.alloc(8)
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)))
-  const h = createHmac('sha1', key).update(counter).digest()
-  const o = h[h.length - 1] & 0xf
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0')
-}
-
-async function phone(tokens, { elder = false, userAgent, locale = 'zh-CN' } = {}) {
-  const ctx = await browser.newContext({ baseURL: BASE, viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true,
-    hasTouch: true, locale, ...(userAgent ? { userAgent } : {}) })
-  ctx.setDefaultTimeout(15000)
-  await ctx.addInitScript(({ r, elder }) => {
-    if (r && !sessionStorage.getItem('seeded')) {
-      sessionStorage.setItem('seeded', '1')
-      sessionStorage.setItem('resident.access', r.access); sessionStorage.setItem('resident.refresh', r.refresh)
-    }
-    localStorage.setItem('elder_mode', elder ? '1' : '0')
-  }, { r: tokens || null, elder })
-  const page = await ctx.newPage()
-  page.errors = []
-  page.on('pageerror', (e) => page.errors.push(String(e)))
-  return page
+// A small phone, signed in with ``tokens`` if given.
+function phone(tokens, { elder = false, userAgent, locale = 'zh-CN' } = {}) {
+  return mobilePage(browser, { resident: tokens, elder, userAgent, locale })
 }
 
 async function staffLogin(page, s) {
   await page.goto('/staff/login')
-  await page.fill(input('staff-username'), s.username)
-  await page.fill(input('staff-password'), s.password)
-  await page.fill(input('staff-totp'), totp(s.totp_secret))
-  await page.click(t('staff-login'))
+  await staffSignIn(page, s)
   await page.waitForURL(/\/staff$/)
   await page.locator(`${t('queue')}, ${t('empty-state')}`).first().waitFor()
 }
 
-async function checked(page, name, { elder = false } = {}) {
-  await settled(page)
-  await page.locator('.van-toast').waitFor({ state: 'hidden' }).catch(() => {})
-  await layout(page, name, elder)
-  if (!elder) await axe(page, name)
-  assert.equal(await page.locator('main').count(), 1, `${name}: one <main>`)
-  assert.ok(await page.locator('h1').count() >= 1, `${name}: a heading`)
+// checks.mjs's checks, and a photograph of the whole page when the world asks for them
+async function checked(page, name, options) {
+  await screenChecks(page, name, options)
   if (world.screenshots) await page.screenshot({ path: join(world.screenshots, `payments-${name}.png`), fullPage: true })
 }
 
@@ -117,7 +53,7 @@ const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ')
 
 test('payments: 待缴费 ¥10.00 paid at the H5 cashier, back to 已缴费 and the e-receipt; the clerk accepts it (not the unpaid one); the supervisor reconciles', async () => {
   const payer = world.payer
-  const page = await phone(await residentSession(payer))
+  const page = await phone(await session(payer))
 
   // 我的办件: both applications say 待缴费
   await page.goto('/applications')
@@ -191,7 +127,7 @@ test('payments: 待缴费 ¥10.00 paid at the H5 cashier, back to 已缴费 and 
   assert.equal(await rowOf(payer.number).locator(t('fee-due')).count(), 0)
 
   // 适老化: the payment section keeps large targets at 360 px
-  const elder = await phone(await residentSession(payer), { elder: true })
+  const elder = await phone(await session(payer), { elder: true })
   await elder.goto(`/applications/${payer.unpaid_application_id}`)
   await elder.locator(`${t('payment')} ${t('pay')}`).waitFor()
   await checked(elder, '办件详情（待缴费，适老化）', { elder: true })
@@ -200,7 +136,7 @@ test('payments: 待缴费 ¥10.00 paid at the H5 cashier, back to 已缴费 and 
   await checked(elder, '办件详情（已缴费，适老化）', { elder: true })
 
   // inside WeChat's browser: no H5 payment, the page says to pay in the mini-program
-  const wx = await phone(await residentSession(payer), { userAgent: WECHAT_UA })
+  const wx = await phone(await session(payer), { userAgent: WECHAT_UA })
   await wx.goto(`/applications/${payer.unpaid_application_id}`)
   const notice = wx.locator(`${t('payment')} ${t('pay-in-miniapp')}`)
   await notice.waitFor()
@@ -274,7 +210,7 @@ test('the payment section in 繁體 and English: translated, fits 360 px (适老
   const words = { 'zh-TW': { state: '待繳費', pay: '前往支付 ¥10.00', paid: '已繳費' }, 'en-US': { state: 'To pay', pay: 'Pay ¥10.00', paid: 'Paid' } }
   for (const [locale, w] of Object.entries(words)) {
     for (const elder of [false, true]) {
-      const page = await phone(await residentSession(payer), { locale, elder })
+      const page = await phone(await session(payer), { locale, elder })
       const name = `缴费（${locale}${elder ? '，适老化' : ''}）`
       await page.goto(`/applications/${payer.unpaid_application_id}`)
       const fee = page.locator(t('payment'))
@@ -294,7 +230,7 @@ test('the payment section in 繁體 and English: translated, fits 360 px (适老
 
 test('the payment section shows a waiver and its rule, and refunds (退款中, 已退回 with the reason), as the server reports them', async () => {
   const payer = world.payer
-  const tokens = await residentSession(payer)
+  const tokens = await session(payer)
   const real = await json(`/api/v1/applications/${payer.application_id}/payment`, { token: tokens.access })
   const refund = { amount_fen: 1000, reason: '申请未获批准，自动退款' }
   const orders = [

@@ -6,88 +6,22 @@
 // tests/superapp/test_e2e_h5.py (world.policy_parent, world.staff['wjw.zhengce']).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHmac } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { chromium } from 'playwright-core'
-import { axe, layout, settled } from './checks.mjs'
+import { checked, input, launch, mobilePage, residentSession, staffSignIn, t, world } from './checks.mjs'
 
-const world = JSON.parse(readFileSync(process.env.E2E_WORLD, 'utf8'))
-const BASE = world.base_url
 const YUER = 'gz-yebt-2026'
 const GOOD_CARD = '6222020200112233446' // passes Luhn
 const BAD_CARD = '6222020200112233445' // one check digit off
-const t = (name) => `[data-test="${name}"]`
-const input = (name) => `[data-test="${name}"] input`
 let browser
 
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: world.chromium, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  })
-})
+before(async () => { browser = await launch() })
 after(async () => { await browser?.close() })
 
-async function json(path, { method = 'GET', body, token } = {}) {
-  const headers = { 'Content-Type': 'application/json' }
-  if (token) headers.Authorization = `Bearer ${token}`
-  const r = await fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const data = r.status === 204 ? null : await r.json()
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(data)}`)
-  return data
-}
-
-// A resident's session through the API (the login screen itself is covered by journey 1).
-async function residentSession(person) {
-  const docs = await fetch(`${BASE}/api/v1/agreements`).then((r) => (r.ok ? r.json() : { items: [] }))
-  const agreements = Object.fromEntries(docs.items.map((d) => [d.kind, d.version]))
-  await json('/api/v1/auth/sms/send', { method: 'POST', body: docs.items.length ? { phone: person.phone, agreements } : { phone: person.phone } })
-  const outbox = await json(`/api/v1/dev/sms-outbox?phone=${person.phone}`)
-  const login = await json('/api/v1/auth/sms/verify', { method: 'POST', body: { phone: person.phone, code: outbox.items[0].params.code } })
-  const real = await json('/api/v1/me/realname', { method: 'POST', token: login.access_token, body: { name: person.name, id_number: person.id_number } })
-  return { access: real.access_token, refresh: real.refresh_token || login.refresh_token }
-}
-
-function totp(secret) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
-  let bits = ''
-  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)))
-  const counter = Buffer.alloc(8)
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)))
-  const h = createHmac('sha1', key).update(counter).digest()
-  const o = h[h.length - 1] & 0xf
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0')
-}
-
+// A small phone, signed in with ``tokens`` if given (适老化 off then); the paths of the POSTs it sends.
 async function phone(tokens) {
-  const ctx = await browser.newContext({ baseURL: BASE, viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' })
-  ctx.setDefaultTimeout(15000)
-  if (tokens) {
-    await ctx.addInitScript((r) => {
-      if (!sessionStorage.getItem('seeded')) {
-        sessionStorage.setItem('seeded', '1')
-        sessionStorage.setItem('resident.access', r.access); sessionStorage.setItem('resident.refresh', r.refresh)
-      }
-      localStorage.setItem('elder_mode', '0')
-    }, tokens)
-  }
-  const page = await ctx.newPage()
-  page.errors = []
-  page.on('pageerror', (e) => page.errors.push(String(e)))
+  const page = await mobilePage(browser, tokens ? { resident: tokens, elder: false } : {})
   page.posts = []
   page.on('request', (r) => { if (r.method() === 'POST') page.posts.push(new URL(r.url()).pathname) })
   return page
-}
-
-async function checked(page, name) {
-  await settled(page)
-  await page.locator('.van-toast').waitFor({ state: 'hidden' }).catch(() => {})
-  await layout(page, name, false)
-  await axe(page, name)
-  assert.equal(await page.locator('main').count(), 1, `${name}: one <main>`)
-  assert.ok(await page.locator('h1').count() >= 1, `${name}: a heading`)
 }
 
 test('policies: 我可享受 with the reason, confirmed with a bank card (a wrong one caught first), approved by the department, paid by the bank', async () => {
@@ -144,10 +78,7 @@ test('policies: 我可享受 with the reason, confirmed with a bank card (a wron
   const s = world.staff['wjw.zhengce']
   const desk = await phone()
   await desk.goto('/staff/login')
-  await desk.fill(input('staff-username'), s.username)
-  await desk.fill(input('staff-password'), s.password)
-  await desk.fill(`${t('staff-totp')} input`, totp(s.totp_secret))
-  await desk.click(t('staff-login'))
+  await staffSignIn(desk, s)
   await desk.waitForURL(/\/staff\/policies$/)
   await desk.locator(t('policy-claims')).waitFor()
   const mine = desk.locator('[data-test^="pc-"]', { hasText: '3 周岁以下婴幼儿育儿补贴' }).filter({ hasText: '3446' }).first()

@@ -11,57 +11,13 @@
 //   gone and recovers when it is back.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHmac } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { chromium } from 'playwright-core'
-import { axe, layout, settled } from './checks.mjs'
+import { BASE, axe, json, launch, layout, mobilePage, residentSession, settled, t, totp, world } from './checks.mjs'
 
-const world = JSON.parse(readFileSync(process.env.E2E_WORLD, 'utf8'))
-const BASE = world.base_url
 const RESIDENCE = '440100-GA-0012'
-const t = (name) => `[data-test="${name}"]`
 let browser
 
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: world.chromium, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  })
-})
+before(async () => { browser = await launch() })
 after(async () => { await browser?.close() })
-
-async function json(path, { method = 'GET', body, token } = {}) {
-  const headers = { 'Content-Type': 'application/json' }
-  if (token) headers.Authorization = `Bearer ${token}`
-  const r = await fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const data = r.status === 204 ? null : await r.json()
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(data)}`)
-  return data
-}
-
-// A resident's session through the API (the login screen itself is covered by journey 1).
-async function residentSession(person) {
-  const docs = await fetch(`${BASE}/api/v1/agreements`).then((r) => (r.ok ? r.json() : { items: [] }))
-  const agreements = Object.fromEntries(docs.items.map((d) => [d.kind, d.version]))
-  await json('/api/v1/auth/sms/send', { method: 'POST', body: docs.items.length ? { phone: person.phone, agreements } : { phone: person.phone } })
-  const outbox = await json(`/api/v1/dev/sms-outbox?phone=${person.phone}`)
-  const login = await json('/api/v1/auth/sms/verify', { method: 'POST', body: { phone: person.phone, code: outbox.items[0].params.code } })
-  const real = await json('/api/v1/me/realname', { method: 'POST', token: login.access_token, body: { name: person.name, id_number: person.id_number } })
-  return { access: real.access_token, refresh: real.refresh_token || login.refresh_token }
-}
-
-function totp(secret) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
-  let bits = ''
-  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)))
-  const counter = Buffer.alloc(8)
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)))
-  const h = createHmac('sha1', key).update(counter).digest()
-  const o = h[h.length - 1] & 0xf
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0')
-}
 
 let residentTokens
 let staffTokens
@@ -75,22 +31,10 @@ before(async () => {
   staffTokens = { access: r.access_token, refresh: r.refresh_token, me: JSON.stringify(r.staff) }
 })
 
+// A small phone signed in as both the resident and the staff member (sessions live in sessionStorage:
+// seeded before the app's own code runs)
 async function phone({ elder = false, width = 360, height = 740 } = {}) {
-  const ctx = await browser.newContext({ baseURL: BASE, viewport: { width, height }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' })
-  ctx.setDefaultTimeout(15000)
-  // sessions live in sessionStorage: seed them before the app's own code runs
-  await ctx.addInitScript(({ r, s, elder }) => {
-    if (!sessionStorage.getItem('seeded')) {
-      sessionStorage.setItem('seeded', '1')
-      sessionStorage.setItem('resident.access', r.access); sessionStorage.setItem('resident.refresh', r.refresh)
-      sessionStorage.setItem('staff.access', s.access); sessionStorage.setItem('staff.refresh', s.refresh)
-      sessionStorage.setItem('staff.me', s.me)
-    }
-    localStorage.setItem('elder_mode', elder ? '1' : '0')
-  }, { r: residentTokens, s: staffTokens, elder })
-  const page = await ctx.newPage()
-  page.errors = []
-  page.on('pageerror', (e) => page.errors.push(String(e)))
+  const page = await mobilePage(browser, { resident: residentTokens, staff: staffTokens, elder, width, height })
   // nothing is fetched from another host (fonts, icons, scripts: all our own)
   page.elsewhere = []
   page.on('request', (r) => { if (!/^(data|blob):/.test(r.url()) && !r.url().startsWith(BASE)) page.elsewhere.push(r.url()) })
