@@ -8,7 +8,10 @@ front with the shipped proxy rules (``config/nginx/superapp-locations.conf``).
 * no two people get the same number in a hall's queue on a day, whichever process issued
   it (导服台 and kiosk numbers taken all at once through both);
 * killing one web process mid-load loses no acknowledged write, duplicates nothing (the
-  client retries with the same Idempotency-Key) and nginx carries on with the other."""
+  client retries with the same Idempotency-Key) and nginx carries on with the other;
+* a fee is paid once when WeChat's notification reaches both processes at once, the
+  processes configured with a real merchant's settings (a merchants file, APIv3 keys from
+  the environment, the gateway) pointing at one fake WeChat Pay."""
 from __future__ import annotations
 
 import asyncio
@@ -33,7 +36,29 @@ SMS_PER_IP = 12
 
 
 @pytest.fixture(scope="module")
-async def fleet(backends, tmp_path_factory) -> AsyncIterator[tuple[Fleet, object]]:
+async def wechatpay(tmp_path_factory) -> AsyncIterator[SimpleNamespace]:
+    """One fake WeChat Pay for every process, configured as a real merchant would be."""
+    from superapp.fakes.wechatpay import DevMerchant, make_fake_wechatpay
+
+    m = DevMerchant.generate("1900009901", "wx00000000000000dev")
+    server, state = make_fake_wechatpay([m])
+    server.start()
+    state.deliver = False  # the test delivers each notification itself, through nginx
+    keys = tmp_path_factory.mktemp("wechatpay")
+    (keys / "apiclient_key.pem").write_text(m.private_key_pem)
+    (keys / "pub_key.pem").write_text(m.platform_public_pem)
+    (keys / "merchants.json").write_text(json.dumps({"gz-psb": {
+        "mchid": m.mchid, "appid": m.appid, "serial_no": m.serial_no, "public_key_id": m.public_key_id,
+        "private_key_file": str(keys / "apiclient_key.pem"), "public_key_file": str(keys / "pub_key.pem")}}))
+    env = {"SUPERAPP_PAYMENTS__MERCHANTS_FILE": str(keys / "merchants.json"),
+           "SUPERAPP_PAYMENTS__APIV3_KEYS": json.dumps({"gz-psb": m.apiv3_key}),
+           "SUPERAPP_PAYMENTS__API_BASE_URL": server.url}
+    yield SimpleNamespace(state=state, env=env)
+    await server.stop()
+
+
+@pytest.fixture(scope="module")
+async def fleet(backends, wechatpay, tmp_path_factory) -> AsyncIterator[tuple[Fleet, object]]:
     tag = uuid.uuid4().hex[:8]
     # The Tianhe hall never closes (tests/support.py), so numbers can be taken whatever the hour.
     catalog = always_open_catalog(tmp_path_factory.mktemp("halls") / "halls.json")
@@ -45,6 +70,7 @@ async def fleet(backends, tmp_path_factory) -> AsyncIterator[tuple[Fleet, object
         "MONGODB_URI": backends.mongo_uri, "REDIS_URL": backends.redis_url, **shared,
         "SUPERAPP_HTTP__XHEADERS": "true", "SUPERAPP_SMS__HOURLY_SENDS_PER_IP": str(SMS_PER_IP),
         "SUPERAPP_SMS__RESEND_INTERVAL_SECONDS": "1", "SUPERAPP_SMS__VERIFIES_PER_IP_PER_MINUTE": "1000",
+        **wechatpay.env,
     })
     try:
         fleet.start_web("web1")
@@ -302,6 +328,35 @@ async def test_a_double_tap_at_the_kiosk_gives_one_number_across_processes(fleet
     assert extra == [], extra  # (who, labels answered, numbers they now hold)
     for side in (api, *webs):
         side.close()
+
+
+async def test_a_fee_is_paid_once_when_both_processes_hear_of_it(fleet, wechatpay):
+    from tests.payments.support import apply_licence, pay
+
+    fl, seed = fleet
+    api = Api(fl.url)
+    resident = await new_resident(seed.ctx, name="跨进程缴费")
+    person = await login(api, resident)
+    face = await api.post("/api/v1/me/face", {"evidence": "dev-face-pass"}, headers=bearer(person["access_token"]))
+    assert face.status == 200, face.body  # 驾驶证换证 asks for L3
+    token = face.json().get("access_token") or person["access_token"]
+    payer = {"h": bearer(token), "access_token": token, "resident": resident}
+    through = SimpleNamespace(api=api)
+    application = await apply_licence(through, payer)
+    made = await pay(through, payer, application["fee"]["order_id"], "h5")
+    assert made.status == 201, made.body
+    await wechatpay.state.confirm(made.json()["h5_url"].split("prepay_id=")[1].split("&")[0])
+    sent = wechatpay.state.notifications[-1]
+    before = len([line for line in fl.access_log() if "/payments/wechat/notify" in line])
+    answers = await asyncio.gather(*(api.request("POST", "/api/v1/payments/wechat/notify", body=sent["body"],
+                                                 headers=sent["headers"]) for _ in range(12)))
+    assert [a.status for a in answers] == [204] * 12, [a.body for a in answers if a.status != 204]
+    lines = await logged(fl, lambda line: "/payments/wechat/notify" in line, before + 12)
+    assert len(set(served_by(lines[before:]))) == 2, "both web processes were told"
+    order = (await api.get(f"/api/v1/applications/{application['id']}/payment", headers=payer["h"])).json()
+    assert order["state"] == "paid"
+    entries = await seed.ctx.db.payment_ledger.find({"order_id": order["id"]}).to_list(None)
+    assert sorted(e["kind"] for e in entries) == ["charge", "payment"]
 
 
 async def test_killing_a_web_process_mid_load_loses_no_acknowledged_write(fleet):
