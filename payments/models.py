@@ -97,6 +97,15 @@ class Mismatch(BaseModel):
     application_id: str | None
 
 
+class FailedRefund(BaseModel):
+    application_id: str
+    number: str
+    out_refund_no: str
+    amount_fen: int
+    reason: str
+    at: int
+
+
 class MerchantReconciliation(BaseModel):
     date: str
     merchant: str
@@ -106,6 +115,8 @@ class MerchantReconciliation(BaseModel):
     bill: dict[str, int]
     mismatches: list[Mismatch]
     checked_at: int
+    failed_refunds: list[FailedRefund] = Field(default_factory=list,
+                                               description="退款未成功（微信关闭或异常）的退款：须人工跟进，不限日期")
 
 
 class ReconciliationOut(BaseModel):

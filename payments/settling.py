@@ -130,8 +130,9 @@ class Settlement:
             refunds = [{**r, "state": state, "refund_id": refund.get("refund_id"), "done_at": now_ms()}
                        if r["out_refund_no"] == ref else r for r in o["refunds"]]
             main = o["paid"] is not None and mine["out_trade_no"] == o["paid"]["out_trade_no"]
-            moved = await self.move(o, {"refunds": refunds, **({"state": "refunded"} if main and state == "succeeded"
-                                                               else {})})
+            failed = any(r["state"] == "failed" for r in refunds)  # the department's to follow up (对账)
+            moved = await self.move(o, {"refunds": refunds, "refund_failed": failed,
+                                        **({"state": "refunded"} if main and state == "succeeded" else {})})
             if moved is not None:
                 await self.tell(moved, f"refund_{state}", f"{mine['reason']}：{mine['amount_fen'] / 100:.2f} 元"
                                 + ("已原路退回" if state == "succeeded" else "退款未成功，工作人员将与您联系"), ref)

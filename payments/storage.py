@@ -17,6 +17,7 @@ ORDERS = CollectionSpec("payment_orders", (
     IndexModel([("attempt_refs", ASCENDING)]),
     IndexModel([("sweep", ASCENDING), ("updated_at", ASCENDING)]),
     IndexModel([("person_id", ASCENDING), ("state", ASCENDING)]),
+    IndexModel([("refund_failed", ASCENDING), ("merchant", ASCENDING)], sparse=True),
 ))
 LEDGER = CollectionSpec("payment_ledger", (
     IndexModel([("day", ASCENDING), ("merchant", ASCENDING)]),
@@ -61,6 +62,11 @@ class OrderStore:
         return await self._orders.find({"sweep": True, "updated_at": {"$lt": updated_before}}
                                        ).sort("updated_at", 1).to_list(limit)
 
+    async def with_failed_refunds(self, merchant: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Orders of a merchant account with a refund WeChat closed or found abnormal."""
+        return await self._orders.find({"refund_failed": True, "merchant": merchant}).sort("updated_at", 1
+                                                                                         ).to_list(limit)
+
     async def unsettled_of_person(self, person_id: str) -> list[dict[str, Any]]:
         """A person's orders with money still moving (a payment to confirm, a refund to come)."""
         return await self._orders.find({"person_id": person_id, "state": {"$in": ["paying", "refunding"]}}
@@ -98,7 +104,13 @@ class ReconciliationStore:
         self._reports = db[RECONCILIATIONS.name]
 
     async def save(self, report: dict[str, Any]) -> None:
-        await self._reports.replace_one({"_id": report["_id"]}, report, upsert=True)
+        fields = {k: v for k, v in report.items() if k != "_id"}
+        if (await self._reports.update_one({"_id": report["_id"]}, {"$set": fields})).matched_count:
+            return
+        try:
+            await self._reports.insert_one(report)
+        except DuplicateKeyError:  # saved meanwhile by another run of the same day
+            await self._reports.update_one({"_id": report["_id"]}, {"$set": fields})
 
     async def get(self, report_id: str) -> dict[str, Any] | None:
         return await self._reports.find_one({"_id": report_id})

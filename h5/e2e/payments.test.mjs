@@ -189,6 +189,22 @@ test('payments: 待缴费 ¥10.00 paid at the H5 cashier, back to 已缴费 and 
   await merchant.locator(`${t('recon-mismatches')}, ${t('recon-none')}`).first().waitFor()
   assert.ok(await boss.locator(t('recon-summary')).isVisible())
   await checked(boss, '缴费对账')
+  // a refund WeChat did not complete is listed for the department to follow up (the report
+  // as the server sends it, with one such refund added)
+  await boss.route('**/api/v1/staff/payments/reconciliation?*', async (r) => {
+    const resp = await r.fetch()
+    const real = await resp.json()
+    const merchants = real.merchants.map((m) => ({ ...m, failed_refunds: [{
+      application_id: payer.application_id, number: payer.number, out_refund_no: 'po0R', amount_fen: 1000,
+      reason: '申请已撤回，自动退款', at: Date.now() }] }))
+    await r.fulfill({ response: resp, body: JSON.stringify({ ...real, merchants }) })
+  })
+  await boss.click(t('recon-check'))
+  const failedRow = merchant.locator(t('recon-failed-refund'))
+  await failedRow.waitFor()
+  assert.match(await text(failedRow), new RegExp(`${payer.number}.*¥10\\.00.*申请已撤回`))
+  await checked(boss, '缴费对账（退款未成功）')
+  await boss.unroute('**/api/v1/staff/payments/reconciliation?*')
 
   // a supervisor whose department charges nothing: told so in plain Chinese
   const other = await phone()

@@ -289,3 +289,36 @@ async def test_reconciliation_of_the_day_finds_exactly_the_deliberate_mismatch(i
                                        headers=await clerk(idapp, "scj.kezhang")), 403, "no_merchant_account")
     assert_problem(await idapp.api.get(f"/api/v1/staff/payments/reconciliation?date={today}", headers=person["h"]),
                    401, "token_wrong_audience")
+
+
+async def test_a_refund_wechat_does_not_complete_is_listed_for_the_department_to_follow_up(idapp):
+    fake = idapp.runner.fake_wechatpay
+    person = await wechat_person(idapp, "退款异常")
+    app = await apply_licence(idapp, person)
+    made = (await pay(idapp, person, app["fee"]["order_id"])).json()
+    await fake.confirm(made["params"]["package"][10:])
+    await order_in(idapp, person, app["id"], "paid")
+    fake.refund_delay = 3600  # WeChat keeps the refund processing; then says it is abnormal
+    try:
+        gone = await idapp.api.post(f"/api/v1/applications/{app['id']}/withdraw", {"version": app["version"]},
+                                    headers=person["h"])
+        assert gone.status == 200, gone.body
+        refunding = await order_in(idapp, person, app["id"], "refunding")
+        assert refunding["refunds"][0]["state"] == "processing"
+        m = merchant_of(idapp)
+        body, headers = forged(idapp, "REFUND.ABNORMAL", {
+            "mchid": m.mchid, "out_trade_no": made["out_trade_no"], "out_refund_no": app["fee"]["order_id"] + "R",
+            "refund_id": "50000000001", "refund_status": "ABNORMAL", "user_received_account": "支付用户零钱",
+            "amount": {"total": 1000, "refund": 1000, "payer_total": 1000, "payer_refund": 1000}})
+        told = await idapp.api.request("POST", NOTIFY, body=body, headers=headers)
+        assert told.status == 204, told.body
+    finally:
+        fake.refund_delay = 0.05
+    order = (await idapp.api.get(f"/api/v1/applications/{app['id']}/payment", headers=person["h"])).json()
+    assert order["refunds"][0]["state_name"] == "退款未成功" and order["state"] == "refunding"
+    today = datetime.now(CHINA).date().isoformat()
+    report = (await idapp.api.get(f"/api/v1/staff/payments/reconciliation?date={today}",
+                                  headers=await clerk(idapp, "gaj.shenhe"))).json()
+    failed = report["merchants"][0]["failed_refunds"]
+    assert [(f["number"], f["amount_fen"]) for f in failed if f["application_id"] == app["id"]] == [
+        (app["number"], 1000)]

@@ -9,6 +9,9 @@ that the code must therefore NOT rely on (they behave differently from real Mong
     scalars: dotted paths with $in ("keys.thumbprint") and $elemMatch with $in miss
     documents, and equality on an indexed array field matches only some elements.
     Store what must be looked up as scalar fields, or in a collection of its own.
+  * a string ``_id`` that begins with an ISO date ("2026-12-06:…") is stored but not found
+    by equality (so an upsert of it inserts again: a duplicate key): put something else
+    first (payments' reconciliation reports are ``<merchant>:<day>``).
 """
 from __future__ import annotations
 
@@ -248,3 +251,17 @@ async def test_claiming_the_first_by_sort_is_exclusive(mdb):
     assert sorted(claimed) == sorted(f"n{i}" for i in range(6)) and len(set(claimed)) == 6
     assert claimed[0] == "n5"  # lowest rank first
     assert await mdb.numbers.count_documents({"q": "A", "state": "waiting", "rank": {"$lt": 200}}) == 0
+
+
+async def test_update_without_upsert_then_insert_keeps_one_report_per_id(mdb):
+    """How a report rewritten every run is saved (payments.storage.ReconciliationStore)."""
+    from payments.storage import RECONCILIATIONS, ReconciliationStore
+
+    await ensure_schema(mdb, [RECONCILIATIONS])
+    reports = ReconciliationStore(mdb)
+    first = {"_id": "gz-psb:2026-12-06", "mismatches": [{"ref": "A", "bill_fen": 1}], "by": "staff"}
+    await reports.save(first)
+    await reports.save({**first, "mismatches": [], "by": "worker"})
+    assert await reports.get(first["_id"]) == {"_id": first["_id"], "mismatches": [], "by": "worker"}
+    assert await mdb[RECONCILIATIONS.name].count_documents({}) == 1
+
