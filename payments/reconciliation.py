@@ -14,8 +14,8 @@ from typing import Any
 
 from matters.catalog import MatterCatalog
 from payments.provider import ProviderError, WeChatPayGateway
-from payments.service import CHINA
 from payments.storage import Ledger, OrderStore, ReconciliationStore
+from server.calendar import CHINA
 from server.clock import now_ms
 from server.errors import Conflict, InvalidInput, PermissionDenied
 from server.principal import Principal, require_role

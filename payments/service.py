@@ -26,8 +26,9 @@ from matters.fees import DUE_NAMES, FeeCase
 from matters.rules import evaluate
 from payments.models import STATE_NAMES, as_payment
 from payments.provider import ProviderError, WeChatPayGateway
-from payments.settling import CHINA, PAYABLE, Settlement
+from payments.settling import PAYABLE, Settlement
 from payments.storage import OrderStore
+from server.calendar import CHINA
 from server.clock import now_ms
 from server.errors import Conflict, NotFound
 from server.idempotency import Idempotency

@@ -10,7 +10,7 @@ has a natural key, so doing a step again writes nothing twice.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from notifications.service import Notifications
@@ -19,12 +19,12 @@ from payments.provider import BadNotification, ProviderError, WeChatPayGateway
 from payments.receipts import Receipts
 from payments.storage import Ledger, OrderStore
 from server.audit import SYSTEM, AuditTrail
+from server.calendar import CHINA
 from server.clock import now_ms
 from server.errors import Conflict, NotFound, Unauthenticated, Unprocessable
 from server.principal import holder_chain
 
 log = logging.getLogger("superapp.payments")
-CHINA = timezone(timedelta(hours=8))
 PAYABLE = ("unpaid", "paying")
 OPEN_REFUNDS = ("requested", "processing")
 

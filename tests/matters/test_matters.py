@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from server.calendar import add_working_days, is_workday, working_days_between
+from tests.journeys import id_card_for
 from tests.support import (assert_problem, bearer, demo_staff, issuer_client, issuer_token, new_resident, sms_login,
                            staff_token, verified_person)
 
@@ -23,15 +24,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 async def resident_with_id_card(app, name="申办人", **kw):
     r = await new_resident(app.ctx, name=name, **kw)
     person = await verified_person(app.api, r)
-    client = issuer_client(app.ctx, "11440100007012346M")
-    token = await issuer_token(app.api, client)
-    body = client.issue_body(f"idc-{r.id_number}", ID_CARD, {"kind": "person", "id_number": r.id_number, "name": r.name},
-                             {"name": r.name, "gender": r.gender, "nation": "汉", "birth_date": r.birth_date,
-                              "address": r.address, "id_number": r.id_number, "issuing_authority": "广州市公安局"},
-                             valid_until=(date.today() + timedelta(days=3650)).isoformat())
-    resp = await app.api.post("/api/v1/issuer/certificates", body, headers=bearer(token))
-    assert resp.status == 201, resp.body
-    return r, person, resp.json()["id"]
+    return r, person, await id_card_for(app, r)
 
 
 async def upload(app, person, data=PDF, ctype="application/pdf"):

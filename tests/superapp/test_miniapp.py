@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jwt
 
+from tests.journeys import id_card_for
 from tests.payments.support import payment_world
 from tests.support import (bearer, demo_staff, issuer_client, issuer_token, kiosk_token, make_id_number, new_resident,
                            staff_token, verified_person, wechat_login)
@@ -33,14 +34,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     assert shutil.which("node"), "Node.js is needed for the mini-program tests"
     resident = await new_resident(idapp.ctx, name="钟小程")
     psb = issuer_client(idapp.ctx, "11440100007012346M")
-    body = psb.issue_body(f"mp-id-{resident.id_number}", ID_CARD,
-                          {"kind": "person", "id_number": resident.id_number, "name": resident.name},
-                          {"name": resident.name, "gender": resident.gender, "nation": "汉",
-                           "birth_date": resident.birth_date, "address": resident.address,
-                           "id_number": resident.id_number, "issuing_authority": "广州市公安局"},
-                          valid_until=(date.today() + timedelta(days=3650)).isoformat())
-    resp = await idapp.api.post("/api/v1/issuer/certificates", body, headers=bearer(await issuer_token(idapp.api, psb)))
-    assert resp.status == 201, resp.body
+    await id_card_for(idapp, resident)
     # a session whose access token has expired (signed with the app's own key) and whose
     # refresh token is live: what a phone has after a night in a pocket
     other = await wechat_login(idapp.api, f"mp-expired-{time.time_ns()}")
@@ -50,14 +44,7 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
                          headers={"kid": key.kid, "typ": "at+jwt"})
     # a second resident, verified, for the page tests
     second = await new_resident(idapp.ctx, name="莫页面")
-    body = psb.issue_body(f"mp-id-{second.id_number}", ID_CARD,
-                          {"kind": "person", "id_number": second.id_number, "name": second.name},
-                          {"name": second.name, "gender": second.gender, "nation": "汉",
-                           "birth_date": second.birth_date, "address": second.address,
-                           "id_number": second.id_number, "issuing_authority": "广州市公安局"},
-                          valid_until=(date.today() + timedelta(days=3650)).isoformat())
-    assert (await idapp.api.post("/api/v1/issuer/certificates", body,
-                                 headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
+    await id_card_for(idapp, second)
     # the mini-program way: WeChat login, phone binding, real name
     login = await wechat_login(idapp.api, f"mp-pages-{time.time_ns()}")
     bound = await idapp.api.post("/api/v1/auth/wechat/phone", {"code": f"test-{second.phone}"},
@@ -80,25 +67,11 @@ async def test_miniapp_unit_tests(idapp, tmp_path):
     payments = await payment_world(idapp)
     # for the guide's 情形 (guide.test.js): a verified person with the ID card in the wallet
     applicant = await new_resident(idapp.ctx, name="岑补证")
-    body = psb.issue_body(f"mp-id-{applicant.id_number}", ID_CARD,
-                          {"kind": "person", "id_number": applicant.id_number, "name": applicant.name},
-                          {"name": applicant.name, "gender": applicant.gender, "nation": "汉",
-                           "birth_date": applicant.birth_date, "address": applicant.address,
-                           "id_number": applicant.id_number, "issuing_authority": "广州市公安局"},
-                          valid_until=(date.today() + timedelta(days=3650)).isoformat())
-    assert (await idapp.api.post("/api/v1/issuer/certificates", body,
-                                 headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
+    await id_card_for(idapp, applicant)
     guide = await verified_person(idapp.api, applicant)
     # for the 繁體中文 pages (i18n.test.js): a verified person with the ID card in the wallet
     reader = await new_resident(idapp.ctx, name="区繁体")
-    body = psb.issue_body(f"mp-id-{reader.id_number}", ID_CARD,
-                          {"kind": "person", "id_number": reader.id_number, "name": reader.name},
-                          {"name": reader.name, "gender": reader.gender, "nation": "汉",
-                           "birth_date": reader.birth_date, "address": reader.address,
-                           "id_number": reader.id_number, "issuing_authority": "广州市公安局"},
-                          valid_until=(date.today() + timedelta(days=3650)).isoformat())
-    assert (await idapp.api.post("/api/v1/issuer/certificates", body,
-                                 headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
+    await id_card_for(idapp, reader)
     traditional = await verified_person(idapp.api, reader)
     world = {"base_url": idapp.runner.url, "kiosk_token": kiosk, "desk": desk, "halls": halls, "proxies": proxies,
              "policies": policies, "payments": payments,
@@ -144,13 +117,7 @@ async def proxy_world(idapp, psb) -> dict:
     in the wallet; her son, to whom she has granted 办事 + 证照 (accepted), and an acting token
     of his for her that has expired; a neighbour (verified, no grant yet)."""
     mother = await new_resident(idapp.ctx, name="钟慈母", birth="19580312")
-    body = psb.issue_body(f"mp-id-{mother.id_number}", ID_CARD,
-                          {"kind": "person", "id_number": mother.id_number, "name": mother.name},
-                          {"name": mother.name, "gender": mother.gender, "nation": "汉", "birth_date": mother.birth_date,
-                           "address": mother.address, "id_number": mother.id_number, "issuing_authority": "广州市公安局"},
-                          valid_until=(date.today() + timedelta(days=3650)).isoformat())
-    assert (await idapp.api.post("/api/v1/issuer/certificates", body,
-                                 headers=bearer(await issuer_token(idapp.api, psb)))).status == 201
+    await id_card_for(idapp, mother)
     born = date.today() - timedelta(days=20)
     child = {"name": "陈小宝", "id_number": make_id_number(birth=born.strftime("%Y%m%d"))}
     health = issuer_client(idapp.ctx, HEALTH)
