@@ -257,8 +257,10 @@ test('the payment section shows a waiver and its rule, and refunds (退款中, �
     [{ ...real, state: 'refunding', state_name: '退款中', refunds: [{ ...refund, state: 'processing', state_name: '退款处理中' }] }, async (fee) => {
       assert.match(await text(fee.locator(t('payment-refund-processing'))), /退款 退款中 · 申请未获批准，自动退款 ¥10\.00/)
     }],
-    [{ ...real, state: 'refunded', state_name: '已退款', refunds: [{ ...refund, state: 'succeeded', state_name: '已退回' }] }, async (fee) => {
+    [{ ...real, state: 'refunded', state_name: '已退款', refunds: [{ ...refund, state: 'succeeded', state_name: '已退回' }],
+      receipt: { ...real.receipt, voided: true } }, async (fee) => {
       assert.match(await text(fee.locator(t('payment-refund-succeeded'))), /已退回 · 申请未获批准，自动退款/)
+      assert.match(await text(fee.locator(t('payment-receipt'))), /电子票据已作废（费用已退回）/)
     }],
   ]
   const page = await phone(tokens)

@@ -174,6 +174,7 @@ test('a fee refunded after a denial: 已退款, 已退回 with the reason, no pa
   expect(shown).toMatch(/已退回 ?¥10\.00/)
   expect(shown).toContain('申请未获批准，自动退款')
   expect(shown).toContain('查看电子票据')
+  expect(shown).toContain('电子票据已作废（费用已退回）') // revoked by the department once the money went back
   expect(shown).not.toContain('微信支付 ¥')
 })
 

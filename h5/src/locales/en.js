@@ -342,6 +342,7 @@ export default {
     paidAt: 'Paid on',
     receipt: 'View the e-receipt',
     receiptNote: 'The e-receipt is in your wallet',
+    receiptVoided: 'The e-receipt is void (the fee was refunded)',
     receiptLater: 'The department that collects the fee issues the receipt separately',
     refund: 'Refund',
     refundStates: { requested: 'Being refunded', processing: 'Being refunded', succeeded: 'Refunded', failed: 'Refund failed; staff will contact you' },

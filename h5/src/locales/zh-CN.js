@@ -343,6 +343,7 @@ export default {
     paidAt: '缴费时间',
     receipt: '查看电子票据',
     receiptNote: '电子票据已放入卡包',
+    receiptVoided: '电子票据已作废（费用已退回）',
     receiptLater: '电子票据由收费单位另行开具',
     refund: '退款',
     refundStates: { requested: '退款中', processing: '退款中', succeeded: '已退回', failed: '退款未成功，工作人员会联系您' },

@@ -344,6 +344,7 @@ export default {
     paidAt: '繳費時間',
     receipt: '查看電子票據',
     receiptNote: '電子票據已放入卡包',
+    receiptVoided: '電子票據已作廢（費用已退回）',
     receiptLater: '電子票據由收費單位另行開具',
     refund: '退款',
     refundStates: { requested: '退款中', processing: '退款中', succeeded: '已退回', failed: '退款未成功，工作人員會聯絡您' },

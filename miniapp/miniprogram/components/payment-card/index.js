@@ -69,6 +69,7 @@ Component({
           state: s.refundStates[r.state] || r.state_name, done: r.state === 'succeeded' })),
         receiptId: (o.receipt && o.receipt.certificate_id) || '',
         receiptNote: o.receipt && !o.receipt.certificate_id ? o.receipt.note || '' : '',
+        receiptVoided: !!(o.receipt && o.receipt.voided),
       }
       const canPay = PAYABLE.includes(o.state)
       this.setData({ o: view, stateName: s.states[o.state] || o.state_name, canPay,

@@ -86,6 +86,7 @@ module.exports = {
     refresh: '刷新支付结果', confirming: '支付中，正在确认支付结果…', cancelled: '已取消支付',
     failed: '支付未完成，请重试', slow: '暂未收到支付结果。如已付款，结果稍后会更新，请勿重复支付。',
     paid: '已缴费', receipt: '查看电子票据', receiptPending: '电子票据开具中，开具后放入卡包',
+    receiptVoided: '电子票据已作废（费用已退回）',
     waived: '已减免，无须缴费', closed: '缴费单已关闭，无须缴费', pending: '缴费单生成中，请稍候',
     states: {
       not_due: '审批通过后缴费',

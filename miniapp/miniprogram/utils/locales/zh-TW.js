@@ -186,6 +186,7 @@ module.exports = {
     paid: '已繳費',
     receipt: '查看電子票據',
     receiptPending: '電子票據開具中，開具後放入卡包',
+    receiptVoided: '電子票據已作廢（費用已退回）',
     waived: '已減免，無須繳費',
     closed: '繳費單已關閉，無須繳費',
     pending: '繳費單生成中，請稍候',
