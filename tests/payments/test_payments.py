@@ -322,3 +322,26 @@ async def test_a_refund_wechat_does_not_complete_is_listed_for_the_department_to
     failed = report["merchants"][0]["failed_refunds"]
     assert [(f["number"], f["amount_fen"]) for f in failed if f["application_id"] == app["id"]] == [
         (app["number"], 1000)]
+
+
+async def test_a_paid_application_withdrawn_is_refunded_and_the_worker_reconciles_yesterday(idapp):
+    fake = idapp.runner.fake_wechatpay
+    person = await wechat_person(idapp, "撤回退款")
+    app = await apply_licence(idapp, person)
+    made = (await pay(idapp, person, app["fee"]["order_id"])).json()
+    await fake.confirm(made["params"]["package"][10:])
+    paid = await order_in(idapp, person, app["id"], "paid")
+    gone = await idapp.api.post(f"/api/v1/applications/{app['id']}/withdraw", {"version": app["version"]},
+                                headers=person["h"])
+    assert gone.status == 200, gone.body
+    refunded = await order_in(idapp, person, app["id"], "refunded")
+    assert refunded["refunds"][0]["reason"] == "申请已撤回，自动退款" and refunded["refunds"][0]["state"] == "succeeded"
+    assert paid["paid"]["transaction_id"] == refunded["paid"]["transaction_id"]
+    # the daily job: yesterday, once, for every merchant account the catalog names
+    reconciliation = idapp.ctx.reconciliation
+    yesterday = (datetime.now(CHINA).date() - timedelta(days=1)).isoformat()
+    await reconciliation.daily()
+    for merchant in ("gz-civil", "gz-psb"):
+        report = await reconciliation.reports.get(f"{merchant}:{yesterday}")
+        assert report["by"] == "worker" and report["date"] == yesterday and report["mismatches"] == []
+    assert await reconciliation.daily() == 0  # done for the day
