@@ -100,10 +100,14 @@ function createClient(ns, refreshPath, store = window.sessionStorage) {
     if (resp.status === 204) return null
     const type = resp.headers.get('Content-Type') || ''
     const data = type.includes('json') ? await resp.json() : await resp.blob()
-    if (resp.status === 403 && data?.code === 'authorization_revoked' && session.acting) {
-      // the family member revoked the grant (or it ended): back to one's own account at once
+    if (resp.status === 403 && data?.code === 'authorization_revoked' && session.refresh) {
+      // the family member revoked the grant (or it ended): back to one's own account at once.
+      // The screens hear of it only once one's own token is in place, so that a page left
+      // mid-switch does not load with the revoked token; and a page that did (the note of whom
+      // one acts for gone, the token still acting) is mended by the same path.
+      store.removeItem(k('acting'))
+      await refreshTokens().catch(() => false)
       session.setActing(null, 'revoked')
-      await refreshTokens()
     }
     if (!resp.ok) throw new ApiError(type.includes('json') ? data : { title: '请求失败' }, resp.status)
     return data

@@ -6,15 +6,18 @@ export function useLoad(fn, { immediate = true } = {}) {
   const data = ref(null)
   const loading = ref(immediate)
   const error = ref(null)
+  let latest = 0
   async function reload() {
+    const mine = ++latest // only the newest load speaks: an older one ending late is ignored
     loading.value = true
     error.value = null
     try {
-      data.value = await fn()
+      const result = await fn()
+      if (mine === latest) data.value = result
     } catch (e) {
-      error.value = e
+      if (mine === latest) error.value = e
     } finally {
-      loading.value = false
+      if (mine === latest) loading.value = false
     }
     return data.value
   }
