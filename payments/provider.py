@@ -32,6 +32,7 @@ from wechatpayv3.async_ import AsyncWeChatPay, WeChatPayType  # its own enum: th
 
 log = logging.getLogger("superapp.payments")
 WECHAT_GATEWAY = "https://api.mch.weixin.qq.com"
+NOTIFICATION_SKEW_SECONDS = 300  # a notification signed longer ago (or ahead) than this is refused
 GATEWAY_ATTRIBUTE = "_gate_way"  # wechatpayv3 2.0.4: AsyncCore._gate_way, the base URL of every call
 
 
@@ -58,17 +59,19 @@ class Merchant:
     apiv3_key: str
     public_key_pem: str  # WeChat Pay's platform public key …
     public_key_id: str  # … and its id (PUB_KEY_ID_…)
+    oa_appid: str = ""  # the official account bound to it too (JSAPI in WeChat's browser), if any
 
 
 def load_merchants(merchants_file: Path, apiv3_keys: str, path: Callable[[str], Path]) -> dict[str, Merchant]:
     """Merchant accounts from a JSON file (merchant id -> mchid, appid, serial_no, private_key_file,
-    public_key_id, public_key_file; files relative to the project, via ``path``) and their APIv3
+    public_key_id, public_key_file, optional oa_appid; files relative to the project, via ``path``) and their APIv3
     keys (``apiv3_keys``: a JSON object, from the environment). Raises ValueError."""
     try:
         entries = json.loads(merchants_file.read_text(encoding="utf-8"))
         keys = json.loads(apiv3_keys or "{}")
         return {mid: Merchant(mid, e["mchid"], e["appid"], e["serial_no"], path(e["private_key_file"]).read_text(),
-                              keys[mid], path(e["public_key_file"]).read_text(), e["public_key_id"])
+                              keys[mid], path(e["public_key_file"]).read_text(), e["public_key_id"],
+                              e.get("oa_appid", ""))
                 for mid, e in entries.items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise ValueError(f"cannot read the merchant accounts: {e!r}") from None
@@ -165,24 +168,28 @@ class WeChatPayGateway:
         return code, body
 
     async def prepay(self, merchant_id: str, channel: str, out_trade_no: str, description: str, amount_fen: int,
-                     expire_at: datetime, openid: str | None = None, client_ip: str | None = None) -> dict[str, Any]:
-        """JSAPI (``openid``: the payer in our mini-program) -> {prepay_id}; H5 -> {h5_url}."""
+                     expire_at: datetime, openid: str | None = None, client_ip: str | None = None,
+                     appid: str | None = None) -> dict[str, Any]:
+        """JSAPI (``openid``: the payer under ``appid``, the mini-program's unless the official
+        account's) -> {prepay_id}; H5 -> {h5_url}."""
         kind = WeChatPayType.MINIPROG if channel == "jsapi" else WeChatPayType.H5
         _, body = await self._call(
-            merchant_id, "pay", description=description[:127], out_trade_no=out_trade_no,
+            merchant_id, "pay", description=description[:127], out_trade_no=out_trade_no, appid=appid,
             amount={"total": amount_fen, "currency": "CNY"}, time_expire=expire_at.isoformat(timespec="seconds"),
             payer={"openid": openid} if openid else None, pay_type=kind,
             scene_info={"payer_client_ip": client_ip or "127.0.0.1", "h5_info": {"type": "Wap"}}
             if channel == "h5" else None)
         return json.loads(body)
 
-    def jsapi_params(self, merchant_id: str, prepay_id: str) -> dict[str, str]:
-        """What ``wx.requestPayment`` takes, signed with the merchant's key (RSA)."""
+    def jsapi_params(self, merchant_id: str, prepay_id: str, appid: str | None = None) -> dict[str, str]:
+        """What ``wx.requestPayment`` (or ``getBrandWCPayRequest`` in WeChat's browser) takes,
+        signed with the merchant's key (RSA); ``appid``: the one the order was made in."""
         m = self.merchant(merchant_id)
+        appid = appid or m.appid
         timestamp, nonce, package = str(int(time.time())), secrets.token_hex(16), f"prepay_id={prepay_id}"
         pay = self._clients.get(merchant_id) or self._make(m)
-        return {"appId": m.appid, "timeStamp": timestamp, "nonceStr": nonce, "package": package, "signType": "RSA",
-                "paySign": pay.sign([m.appid, timestamp, nonce, package])}
+        return {"appId": appid, "timeStamp": timestamp, "nonceStr": nonce, "package": package, "signType": "RSA",
+                "paySign": pay.sign([appid, timestamp, nonce, package])}
 
     async def query(self, merchant_id: str, out_trade_no: str) -> dict[str, Any] | None:
         try:
@@ -238,7 +245,15 @@ class WeChatPayGateway:
 
     async def decode_notification(self, headers: dict[str, str], body: str) -> tuple[Merchant, dict[str, Any]]:
         """The merchant and the decrypted notification (``event_type``, ``resource``) — or
-        BadNotification: a signature that fails, an unknown key, a ciphertext no merchant opens."""
+        BadNotification: a signature that fails, an unknown key, a ciphertext no merchant opens,
+        or a signing time more than five minutes away (WeChat's advice against replays; each
+        of WeChat's retries is signed anew, and wechatpayv3 does not check the time)."""
+        try:
+            signed_at = int(headers.get("Wechatpay-Timestamp", ""))
+        except ValueError:
+            raise BadNotification("notification without a signing time") from None
+        if abs(time.time() - signed_at) > NOTIFICATION_SKEW_SECONDS:
+            raise BadNotification("notification signed too long ago (or ahead)")
         serial = headers.get("Wechatpay-Serial", "")
         for m in self.merchants.values():
             if m.public_key_id != serial:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from datetime import datetime, timedelta, timezone
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -204,6 +205,15 @@ async def test_bad_notifications_change_nothing(idapp):
               "amount": {"total": 1000, "refund": 1000, "payer_total": 1000, "payer_refund": 1000}}
     body, headers = forged(idapp, "REFUND.SUCCESS", refund)
     assert_problem(await api.request("POST", NOTIFY, body=body, headers=headers), 404, "refund_not_found")
+    # a genuine notification captured and replayed later: signed (correctly) six minutes ago
+    body, _ = forged(idapp, "TRANSACTION.SUCCESS", trade)
+    fake = idapp.runner.fake_wechatpay
+    platform_key, signed_at, nonce = fake.keys[m.mchid][1], str(int(time.time()) - 360), "A" * 32
+    old = platform_key.sign(f"{signed_at}\n{nonce}\n{body.decode()}\n".encode(), padding.PKCS1v15(), hashes.SHA256())
+    assert_problem(await api.request("POST", NOTIFY, body=body, headers={
+        "Content-Type": "application/json", "Wechatpay-Timestamp": signed_at, "Wechatpay-Nonce": nonce,
+        "Wechatpay-Serial": m.public_key_id, "Wechatpay-Signature": base64.b64encode(old).decode(),
+        "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048"}), 401, "notification_signature_invalid")
     # not JSON at all
     assert_problem(await api.request("POST", NOTIFY, body=b"<xml/>", headers={"Content-Type": "application/json"}),
                    400)
@@ -211,7 +221,6 @@ async def test_bad_notifications_change_nothing(idapp):
     assert order["state"] == "paying" and order["refunds"] == []
     assert [e["kind"] for e in await ledger_of(idapp, order["id"])] == ["charge"]
     # the genuine one, delivered many times at once: paid once
-    fake = idapp.runner.fake_wechatpay
     fake.deliver = False
     try:
         await fake.confirm(made["params"]["package"][10:])
