@@ -6,6 +6,7 @@ AUDIT_ACTIONS = {
     "login": "登录", "logout": "退出登录", "logout.all": "退出全部设备", "session.revoked": "登录已失效",
     "agreements.accepted": "同意用户协议和隐私政策", "account.created": "开户", "account.joined": "关联登录方式",
     "account.closed": "注销账号", "phone.bound": "绑定手机号", "wechat.bound": "绑定微信",
+    "wechat.oa_authorized": "授权微信内网页缴费",
     "realname.verified": "实名认证通过", "realname.failed": "实名认证未通过",
     "face.verified": "人脸核验通过", "face.failed": "人脸核验未通过",
     "profile.updated": "修改个人设置", "pii.revealed": "查看完整证件号码", "codes.revoked_all": "作废全部服务码",

@@ -65,18 +65,23 @@ class EnterpriseFacts:
 
 @dataclass(frozen=True)
 class Contact:
-    """How to reach a person: the WeChat openid in our mini-program, else the phone."""
+    """How to reach a person: the WeChat openid in our mini-program, else the phone; and the
+    openid under our official account (paying in WeChat's browser), once they authorised it."""
 
     openid: str | None
     phone: str | None
+    oa_openid: str | None = None
+    oa_appid: str = ""
 
 
 class Directory:
-    def __init__(self, persons: PersonStore, enterprises: EnterpriseStore, pii: PiiCipher, wechat_appid: str):
+    def __init__(self, persons: PersonStore, enterprises: EnterpriseStore, pii: PiiCipher, wechat_appid: str,
+                 oa_appid: str = ""):
         self._persons = persons
         self._enterprises = enterprises
         self._pii = pii
         self._appid = wechat_appid
+        self._oa_appid = oa_appid
 
     def person_facts(self, doc: dict[str, Any]) -> PersonFacts:
         """Facts of a person document identity has already read."""
@@ -134,4 +139,6 @@ class Directory:
         phone = self._pii.decrypt(doc["phone_enc"], "phone") if doc.get("phone_enc") else None
         bindings = [b for b in await self._persons.bindings_of("wechat", person_id)
                     if b["_id"].startswith(self._appid + ":")]
-        return Contact(bindings[0]["_id"].split(":", 1)[1] if bindings else None, phone)
+        payer = doc.get("oa_payer") or {}
+        oa_openid = payer.get("openid") if self._oa_appid and payer.get("appid") == self._oa_appid else None
+        return Contact(bindings[0]["_id"].split(":", 1)[1] if bindings else None, phone, oa_openid, self._oa_appid)

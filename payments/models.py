@@ -54,14 +54,16 @@ class H5PayIn(Input):
 
 
 class JsapiPayIn(Input):
-    pass
+    client: Literal["miniprogram", "official_account"] = Field(
+        "miniprogram", description="miniprogram：小程序内（wx.requestPayment）；official_account：微信内打开的 H5"
+        "（WeixinJSBridge getBrandWCPayRequest，付款人须先经公众号网页授权，否则 409 wechat_oa_authorize_needed）")
 
 
 class PayOut(BaseModel):
     order_id: str
     channel: Literal["wechat-jsapi", "wechat-h5"]
     out_trade_no: str
-    params: dict[str, str] | None = Field(None, description="wx.requestPayment 的参数（小程序）")
+    params: dict[str, str] | None = Field(None, description="wx.requestPayment / getBrandWCPayRequest 的参数")
     h5_url: str | None = Field(None, description="微信支付 H5 收银台地址（微信外的浏览器）")
 
 

@@ -1,5 +1,5 @@
 """Fees paid in the app: one order per charged application, paid through WeChat Pay (JSAPI in
-the mini-program, H5 outside WeChat), confirmed by WeChat's signed notification or — when
+the mini-program and in WeChat's browser, H5 outside WeChat), confirmed by WeChat's signed notification or — when
 that is lost — by the worker's active query (:mod:`payments.settling`), refunded
 automatically when the application ends without a decision in the applicant's favour, every
 charge, waiver, payment and refund written once to the ledger.
@@ -132,34 +132,50 @@ class PaymentService:
         return as_payment(await self._own(principal, await self.store.of_application(application_id)))
 
     async def pay(self, principal: Principal, order_id: str, channel: str, idem_key: str, client_ip: str,
-                  return_path: str = "") -> tuple[dict[str, Any], bool]:
-        """A WeChat order to pay with (``jsapi``: the parameters of ``wx.requestPayment``; ``h5``:
-        the pay page's URL). The same channel's open attempt is reused."""
+                  return_path: str = "", client: str = "miniprogram") -> tuple[dict[str, Any], bool]:
+        """A WeChat order to pay with (``jsapi``: the parameters of ``wx.requestPayment``, or of
+        ``getBrandWCPayRequest`` for the ``official_account`` client — the H5 in WeChat's
+        browser; ``h5``: the pay page's URL). The same channel and payer's open attempt is reused."""
         order = await self._own(principal, await self.store.get(order_id))
         if order["state"] not in PAYABLE:
             raise Conflict(f"该缴费单{STATE_NAMES[order['state']]}，无须支付", code="payment_not_payable",
                            extra={"state": order["state"]})
         payer = principal.proxy.proxy_id if principal.proxy is not None else principal.subject
-        openid = None
+        openid = appid = None
         if channel == "jsapi":
-            openid = (await self.directory.contact(payer)).openid
-            if not openid:
-                raise Conflict("请在微信小程序中登录后支付", code="wechat_payer_unknown")
+            openid, appid = await self._jsapi_payer(payer, order["merchant"], client)
 
         async def work(reserved: str, rerun: bool) -> dict[str, Any]:
-            attempt = await self._attempt(order_id, channel, openid, client_ip)
+            attempt = await self._attempt(order_id, channel, openid, client_ip, appid)
             out = {"order_id": order_id, "channel": f"wechat-{channel}", "out_trade_no": attempt["out_trade_no"]}
             if channel == "jsapi":
-                out["params"] = self.gateway.jsapi_params(order["merchant"], attempt["prepay_id"])
+                out["params"] = self.gateway.jsapi_params(order["merchant"], attempt["prepay_id"], attempt.get("appid"))
             else:
                 back = f"{self.public_base_url}{return_path or '/applications/' + order['application_id']}"
                 out["h5_url"] = f"{attempt['h5_url']}&redirect_url={quote(back, safe='')}"
             return out
 
         return await self.idempotency.run(f"payments.pay:{principal.subject}", idem_key,
-                                          {"order": order_id, "channel": channel, "return": return_path}, work)
+                                          {"order": order_id, "channel": channel, "return": return_path,
+                                           "client": client}, work)
 
-    async def _attempt(self, order_id: str, channel: str, openid: str | None, client_ip: str) -> dict[str, Any]:
+    async def _jsapi_payer(self, payer: str, merchant_id: str, client: str) -> tuple[str, str | None]:
+        """The payer's openid for JSAPI and the appid it belongs to (None: the mini-program's)."""
+        contact = await self.directory.contact(payer)
+        if client == "miniprogram":
+            if not contact.openid:
+                raise Conflict("请在微信小程序中登录后支付", code="wechat_payer_unknown")
+            return contact.openid, None
+        merchant = self.gateway.merchants.get(merchant_id)
+        if not contact.oa_appid or merchant is None or merchant.oa_appid != contact.oa_appid:
+            raise Conflict("该事项暂不支持在微信内的网页缴费，请在“政务超级应用”小程序中缴费",
+                           code="payment_channel_unavailable")
+        if not contact.oa_openid:
+            raise Conflict("请先允许微信授权，再继续支付", code="wechat_oa_authorize_needed")
+        return contact.oa_openid, contact.oa_appid
+
+    async def _attempt(self, order_id: str, channel: str, openid: str | None, client_ip: str,
+                       appid: str | None = None) -> dict[str, Any]:
         for _ in range(5):
             order = await self.store.get(order_id)
             if order is None:
@@ -176,8 +192,9 @@ class PaymentService:
             expire = datetime.now(CHINA) + timedelta(minutes=self.expire_minutes)
             answer = await self._provider(self.gateway.prepay(
                 order["merchant"], channel, out_trade_no, f"{order['collector']['department_name']}-{order['matter_name']}",
-                order["amount_fen"], expire, openid, client_ip))
+                order["amount_fen"], expire, openid, client_ip, appid))
             attempt = {"out_trade_no": out_trade_no, "channel": channel, "openid": openid, "open": True,
+                       **({"appid": appid} if appid else {}),
                        "mchid": self.gateway.merchant(order["merchant"]).mchid,
                        "prepay_id": answer.get("prepay_id"), "h5_url": answer.get("h5_url"), "at": now,
                        "expires_at": int(expire.timestamp() * 1000)}

@@ -1,5 +1,5 @@
 """HTTP handlers of fees: an application's payment order, paying it with WeChat Pay (JSAPI in
-the mini-program, H5 outside WeChat), WeChat Pay's notification, and the supervisor's
+the mini-program and in WeChat's browser, H5 outside WeChat), WeChat Pay's notification, and the supervisor's
 reconciliation."""
 from __future__ import annotations
 
@@ -37,11 +37,13 @@ class ApplicationPaymentHandler(_Base):
 
 
 class JsapiPayHandler(_Base):
-    @operation("微信支付（小程序 JSAPI）：返回 wx.requestPayment 的参数；须在小程序中以微信登录",
+    @operation("微信支付（JSAPI）：返回 wx.requestPayment（小程序）或 getBrandWCPayRequest（微信内的 H5）的参数；"
+               "付款人须在小程序中以微信登录，或经公众号网页授权",
                tags=TAGS, auth=PERSON_CHANNELS, body=JsapiPayIn, response=PayOut, status=201,
                errors=(400, 404, 409, 422), proxy="matters", headers={"Idempotency-Key": IDEMPOTENCY_KEY})
     async def post(self, principal: Principal, order_id: str, body: JsapiPayIn) -> None:
-        answer, created = await self.payments.pay(principal, order_id, "jsapi", self.idempotency_key(), self.client_ip)
+        answer, created = await self.payments.pay(principal, order_id, "jsapi", self.idempotency_key(), self.client_ip,
+                                                  client=body.client)
         self.send_json(PayOut(**answer), 201 if created else 200)
 
 

@@ -44,6 +44,7 @@ DEV_SECRETS = {
     "security.pii_encryption_key": "ZGV2LW9ubHktcGlpLWVuY3J5cHRpb24ta2V5LTMyYiE=",
     "security.blind_index_key": "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LTAwMDAwMDA=",
     "wechat.secret": "dev-only-wechat-secret",
+    "wechat.oa_secret": "dev-only-official-account-secret",  # (unless no official account: oa_appid empty)
 }
 DEMO_TOKEN_KEY_FILE = "config/demo/token-signing-key.pem"
 DEMO_CODE_KEY_FILE = "config/demo/code-signing-key.pem"
@@ -350,8 +351,11 @@ def check_production(s: Settings) -> None:
         raise ConfigError("redis.url", "production needs REDIS_URL (embedded servers are dev only)")
     for key, dev_value in DEV_SECRETS.items():
         section, name = key.split(".")
-        if getattr(getattr(s, section), name) == dev_value:
+        unused = key == "wechat.oa_secret" and not s.wechat.oa_appid
+        if getattr(getattr(s, section), name) == dev_value and not unused:
             raise ConfigError(key, "is the public development default; set a secret value for production")
+    if s.wechat.oa_appid and not s.wechat.oauth_base_url:
+        raise ConfigError("wechat.oauth_base_url", "set it to https://open.weixin.qq.com/connect with an official account")
     if s.security.pii_encryption_key == s.security.blind_index_key:
         raise ConfigError("security.blind_index_key", "must differ from security.pii_encryption_key")
     if any(Path(s.path(f)).resolve() == (s.root / DEMO_TOKEN_KEY_FILE).resolve()

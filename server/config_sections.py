@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Section(BaseModel):
@@ -68,8 +68,21 @@ class WeChatConfig(_Section):
     secret: str = Field(min_length=1)
     api_base_url: str = ""
     timeout_seconds: float = Field(5.0, gt=0, le=60)
+    # The official account (公众号/服务号) whose web authorisation (snsapi_base) gives the H5,
+    # opened inside WeChat, the payer's openid for JSAPI payment. Empty: no paying inside
+    # WeChat's browser (the H5 points to the mini-program). oauth_base_url: WeChat's
+    # https://open.weixin.qq.com/connect in production; empty = <api_base_url>/connect (the fake).
+    oa_appid: str = Field("", pattern=r"^(wx[0-9a-zA-Z]{16})?$")
+    oa_secret: str = ""
+    oauth_base_url: str = ""
 
-    @field_validator("api_base_url")
+    @model_validator(mode="after")
+    def _oa(self) -> "WeChatConfig":
+        if self.oa_appid and not self.oa_secret:
+            raise ValueError("oa_secret is required with oa_appid")
+        return self
+
+    @field_validator("api_base_url", "oauth_base_url")
     @classmethod
     def _url(cls, v: str) -> str:
         if v and not v.startswith(("http://", "https://")):

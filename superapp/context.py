@@ -86,6 +86,8 @@ from identity.verification import (
     HttpVerificationProvider,
     VerificationProvider,
 )
+from identity.wechat_web.service import WebAuthorization
+from identity.wechat_web.storage import AuthorizeStates
 from matters.applicant import Sources
 from matters.applying.service import ApplyingService
 from matters.bundles.service import BundleService, load_bundles
@@ -113,7 +115,7 @@ from server.idempotency import Idempotency
 from server.keys import thumbprint
 from server.pii import PiiCipher
 from server.providers.sms import DevOutboxSender, HttpSmsSender, SmsSender
-from server.providers.wechat import WeChatGateway
+from server.providers.wechat import OfficialAccount, WeChatGateway
 from server.storage import mongo as mongo_storage
 from server.storage import redis as redis_storage
 from server.storage.audit import AuditStore
@@ -174,6 +176,7 @@ class AppContext:
     agreements: Agreements
     accounts: AccountService
     closure: AccountClosure
+    wechat_web: WebAuthorization
     enterprises: EnterpriseService
     items: ItemCatalog
     codes: CodeService
@@ -318,12 +321,14 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     registry: EnterpriseRegistry = (
         DevEnterpriseRegistry(RegistryStore(db)) if s.registry.provider == "dev"
         else HttpEnterpriseRegistry(s.registry.url, s.registry.token, pii, s.registry.timeout_seconds))
+    official_account = (OfficialAccount(s.wechat.oa_appid, s.wechat.oa_secret, s.wechat.oauth_base_url)
+                        if s.wechat.oa_appid else None)
     wechat = WeChatGateway(wechat_base_url, s.wechat.appid, s.wechat.secret,
                            redis_storage.make_sync_client(s.redis, c.redis_url),
-                           s.redis.key_prefix, c.executor, s.wechat.timeout_seconds)
+                           s.redis.key_prefix, c.executor, s.wechat.timeout_seconds, official_account)
     persons = PersonStore(db)
     enterprise_store = EnterpriseStore(db)
-    directory = Directory(persons, enterprise_store, pii, s.wechat.appid)
+    directory = Directory(persons, enterprise_store, pii, s.wechat.appid, s.wechat.oa_appid)
     # The wallet's holding side, notifications and 政策兑现 first: identity (an enterprise bound)
     # and issuing (a certificate issued) tell policies through ports given at construction.
     catalog = load_catalog(s.path(s.wallet.catalog_file))
@@ -404,7 +409,9 @@ async def build_context(c: Clients, wechat_base_url: str, public_base_url: str,
     return AppContext(
         clients=c, audit=audit, events=events, idempotency=idempotency, wechat=wechat, sms_outbox=outbox,
         sessions=sessions, authenticator=IdentityAuthenticator(sessions, enterprises, acting_persons), directory=directory,
-        agreements=agreements, accounts=accounts, closure=closure, enterprises=enterprises, items=items, codes=codes, consents=consents,
+        agreements=agreements, accounts=accounts, closure=closure,
+        wechat_web=WebAuthorization(AuthorizeStates(redis, keys), persons, wechat, audit, public_base_url),
+        enterprises=enterprises, items=items, codes=codes, consents=consents,
         devices=DeviceService(device_store, sessions, limits, audit,
                               s.codes.device_assertion_audience),
         staff=StaffService(staff_store, sessions, limits, pii, audit), recorder=ScanRecorder(code_store),

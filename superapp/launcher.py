@@ -83,11 +83,13 @@ class Runner:
             return s.payments.api_base_url, {}
         catalog = json.loads(s.path(s.matters.catalog_file).read_text(encoding="utf-8"))
         ids = sorted({m["charges"]["collector"]["merchant"] for m in catalog["matters"] if "charges" in m})
-        merchants = {mid: DevMerchant.generate(f"19000{i + 1:05d}", s.wechat.appid) for i, mid in enumerate(ids)}
+        merchants = {mid: DevMerchant.generate(f"19000{i + 1:05d}", s.wechat.appid, s.wechat.oa_appid)
+                     for i, mid in enumerate(ids)}
         server, self.fake_wechatpay = make_fake_wechatpay(list(merchants.values()))
         self._fakes.append(server.start())
         return server.url, {mid: Merchant(mid, m.mchid, m.appid, m.serial_no, m.private_key_pem, m.apiv3_key,
-                                          m.platform_public_pem, m.public_key_id) for mid, m in merchants.items()}
+                                          m.platform_public_pem, m.public_key_id, m.oa_appid)
+                            for mid, m in merchants.items()}
 
     async def start(self) -> None:
         try:
@@ -118,7 +120,8 @@ class Runner:
         self.wechat_url = s.wechat.api_base_url
         if not self.wechat_url and s.is_dev:
             # Dev: the real wechatpy client talks to a fake WeChat API on loopback.
-            server, self.fake_wechat = make_fake_wechat(s.wechat.appid, s.wechat.secret)
+            server, self.fake_wechat = make_fake_wechat(s.wechat.appid, s.wechat.secret, s.wechat.oa_appid,
+                                                        s.wechat.oa_secret)
             self._fakes.append(server.start())
             self.wechat_url = server.url
         bank_url = ""

@@ -18,6 +18,7 @@ from identity.devices import views as devices_views
 from identity.enterprises import views as enterprises_views
 from identity.sessions import views as sessions_views
 from identity.staff import views as staff_views
+from identity.wechat_web import views as wechat_web_views
 from matters.applying import views as applying_views
 from matters.bundles import views as bundles_views
 from matters.kiosk import views as kiosk_views
@@ -48,6 +49,7 @@ def api_routes(ctx: AppContext) -> list[URLSpec]:
         *events.routes(c.events),
         *accounts_views.routes(c.accounts, c.settings.sms.resend_interval_seconds, c.closure),
         *closure_views.routes(c.closure),
+        *wechat_web_views.routes(c.wechat_web),
         *agreements_views.routes(c.agreements),
         *sessions_views.routes(c.sessions),
         *enterprises_views.routes(c.enterprises, c.acting_persons),

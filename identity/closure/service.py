@@ -126,7 +126,7 @@ class AccountClosure:
         await self.persons.update(person_id, {
             "status": "closed", "closed_at": now_ms(), "pseudonym": pseudonym, "level": 0, "nickname": None,
             "phone_enc": None, "phone_bidx": None, "realname": None, "wechat_bound": False, "face_verified_at": None,
-            "elder_mode": False, "agreements": None}, now_ms())
+            "elder_mode": False, "agreements": None, "oa_payer": None}, now_ms())
         for erase in self.erasers:
             await erase(person_id, pseudonym)
         await self.audit.record(person_chain(person_id), Actor("person", person_id), "account.closed",

@@ -17,6 +17,7 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.client.api import WeChatWxa
 from wechatpy.exceptions import WeChatClientException
+from wechatpy.oauth import WeChatOAuth
 from wechatpy.session.redisstorage import RedisStorage
 
 from server.errors import FieldError, InvalidInput, Unavailable
@@ -53,26 +54,48 @@ def _client_class(base: str) -> type[WeChatClient]:
     return Client
 
 
+@dataclass(frozen=True)
+class OfficialAccount:
+    """The official account (服务号) whose web authorisation gives a payer's openid in WeChat's
+    browser; ``oauth_base_url`` empty = ``<api base>/connect`` (the fake serves both)."""
+    appid: str
+    secret: str
+    oauth_base_url: str = ""
+
+
+def _oauth_class(api_base: str, oauth_base: str, timeout: float) -> type[WeChatOAuth]:
+    class OAuth(WeChatOAuth):
+        API_BASE_URL = f"{api_base}/"
+        OAUTH_BASE_URL = f"{oauth_base}/"
+
+        def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+            return super()._request(method, url_or_endpoint, **{"timeout": timeout, **kwargs})
+
+    return OAuth
+
+
 class WeChatGateway:
     def __init__(self, base_url: str, appid: str, secret: str, sync_redis: Any, key_prefix: str,
-                 executor: Executor, timeout: float = 5.0):
+                 executor: Executor, timeout: float = 5.0, official_account: OfficialAccount | None = None):
         """``sync_redis``: a blocking redis-py client (single, cluster or Sentinel master) for
         wechatpy's shared access token."""
         self.base_url = base_url.rstrip("/")
         self.appid = appid
+        self.official_account = official_account
+        self.timeout = timeout
         self._sync_redis = sync_redis
         storage = RedisStorage(self._sync_redis, prefix=f"{key_prefix}wechatpy")
         self.client = _client_class(self.base_url)(appid, secret, session=storage, timeout=timeout)
         self.executor = executor
 
-    async def _call(self, fn: Callable[[], T]) -> T:
+    async def _call(self, fn: Callable[[], T], stale: str = "微信授权已失效，请重新进入小程序后再试") -> T:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self.executor, fn)
         except WeChatClientException as e:
             if e.errcode in BAD_CODE_ERRORS:
                 raise InvalidInput(
-                    "微信授权已失效，请重新进入小程序后再试", code="wechat_code_invalid",
+                    stale, code="wechat_code_invalid",
                     errors=[FieldError("code", f"微信返回：{BAD_CODE_ERRORS[e.errcode]}（{e.errcode}）")],
                     extra={"wechat_errcode": e.errcode},
                 ) from None
@@ -86,6 +109,26 @@ class WeChatGateway:
     async def code_to_session(self, code: str) -> WxSession:
         result = await self._call(lambda: self.client.wxa.code_to_session(code))
         return WxSession(openid=result["openid"], unionid=result.get("unionid"))
+
+    def _oauth(self, redirect_uri: str = "", state: str = "") -> WeChatOAuth:
+        oa = self.official_account
+        if oa is None:
+            raise RuntimeError("no official account configured")
+        oauth = _oauth_class(self.base_url, (oa.oauth_base_url or f"{self.base_url}/connect").rstrip("/"),
+                             self.timeout)
+        return oauth(oa.appid, oa.secret, redirect_uri, scope="snsapi_base", state=state)
+
+    def web_authorize_url(self, redirect_uri: str, state: str) -> str:
+        """WeChat's silent web authorisation (snsapi_base) for the official account: WeChat
+        sends the browser back to ``redirect_uri`` with ``code`` and ``state``."""
+        return self._oauth(redirect_uri, state).authorize_url
+
+    async def web_openid(self, code: str) -> str:
+        """The openid (under the official account) that a web authorisation ``code`` stands for."""
+        oauth = self._oauth()
+        result = await self._call(lambda: oauth.fetch_access_token(code),
+                                  stale="微信授权已失效，请返回后重新点击支付")
+        return result["openid"]
 
     async def phone_number(self, code: str) -> str:
         """getuserphonenumber (wechatpy has no helper): the phone the user authorised."""

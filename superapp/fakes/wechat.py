@@ -6,7 +6,11 @@ Implements what we call, with WeChat's real error codes:
   (and a unionid); any other code -> 40029 invalid code;
 * ``POST /wxa/business/getuserphonenumber``: codes ``test-<11-digit phone>`` -> that
   phone; any other code -> 40029; a bad access token -> 40001;
-* ``POST /cgi-bin/message/subscribe/send``: accepts and records subscribe messages.
+* ``POST /cgi-bin/message/subscribe/send``: accepts and records subscribe messages;
+* the official account's web authorisation (open.weixin.qq.com): ``GET /connect/oauth2/authorize``
+  sends the browser back to ``redirect_uri`` with a one-use ``code`` and the ``state``, for the
+  WeChat user the browser "is" (cookie ``fake_wechat_user``, else a page asks for a name), and
+  ``GET /sns/oauth2/access_token`` turns that code into the user's openid under the account.
 
 Test helpers under ``/__fake__/``: the recorded messages, and failure injection.
 """
@@ -15,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import html
 import json
 import re
 import secrets
 import time
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import tornado.web
 
@@ -40,9 +46,13 @@ def unionid_for(name: str) -> str:
 
 
 class FakeWeChatState:
-    def __init__(self, appid: str, secret: str):
+    def __init__(self, appid: str, secret: str, oa_appid: str = "", oa_secret: str = ""):
         self.appid = appid
         self.secret = secret
+        self.oa_appid = oa_appid
+        self.oa_secret = oa_secret
+        self.web_codes: dict[str, tuple[str, float]] = {}  # web authorisation code -> (user, expires)
+        self.used_web_codes: set[str] = set()
         self.tokens: dict[str, float] = {}
         self.messages: list[dict[str, Any]] = []
         self.fail_next: list[int] = []  # errcodes to return for the next subscribe sends
@@ -130,17 +140,71 @@ class SubscribeSendHandler(_Handler):
         self.reply({"errcode": 0, "errmsg": "ok", "msgid": int(time.time() * 1000)})
 
 
+_USER_FORM = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>微信授权（模拟）</title>
+<main><h1>微信网页授权（模拟）</h1><p>此页代替微信客户端：以哪位微信用户授权？</p>
+<form method="get"><input type="hidden" name="_q" value="{query}">
+<label>微信用户名 <input name="user" required pattern="[A-Za-z0-9_.-]{{1,40}}"></label>
+<button type="submit">授权</button></form></main></html>"""
+
+
+class WebAuthorizeHandler(_Handler):
+    """open.weixin.qq.com/connect/oauth2/authorize: WeChat's client asks nothing for snsapi_base."""
+
+    def get(self) -> None:
+        if self.get_argument("user", ""):  # the dev form: remember who this browser is
+            self.set_cookie("fake_wechat_user", self.get_argument("user"))
+            return self.redirect(f"{self.request.path}?{self.get_argument('_q', '')}")
+        appid, redirect = self.get_argument("appid", ""), self.get_argument("redirect_uri", "")
+        if not self.state.oa_appid or appid != self.state.oa_appid:
+            self.set_status(400)
+            return self.finish("appid 参数错误（10002）")
+        if urlsplit(redirect).scheme not in ("http", "https") or self.get_argument("response_type", "") != "code" \
+                or self.get_argument("scope", "") not in ("snsapi_base", "snsapi_userinfo"):
+            self.set_status(400)
+            return self.finish("redirect_uri 参数错误（10003）")
+        user = self.get_cookie("fake_wechat_user", "")
+        if not _NAME.match(f"test-{user}"):
+            return self.finish(_USER_FORM.format(query=html.escape(self.request.query)))
+        code = secrets.token_hex(16)
+        self.state.web_codes[code] = (user, time.time() + 300)
+        query = urlencode({"code": code, "state": self.get_argument("state", "")})
+        self.redirect(f"{redirect}{'&' if '?' in redirect else '?'}{query}")
+
+
+class WebAccessTokenHandler(_Handler):
+    def get(self) -> None:
+        if not self.state.oa_appid or self.get_argument("appid", "") != self.state.oa_appid \
+                or self.get_argument("secret", "") != self.state.oa_secret:
+            return self.error(40125, "invalid appsecret")
+        if self.get_argument("grant_type", "") != "authorization_code":
+            return self.error(40002, "invalid grant_type")
+        code = self.get_argument("code", "")
+        user, expires = self.state.web_codes.pop(code, ("", 0.0))
+        if not user:
+            return self.error(40163 if code in self.state.used_web_codes else 40029, "invalid code")
+        self.state.used_web_codes.add(code)
+        if expires < time.time():
+            return self.error(42003, "code expired")
+        self.reply({"access_token": "fake-web-at-" + secrets.token_urlsafe(16), "expires_in": 7200,
+                    "refresh_token": "fake-web-rt-" + secrets.token_urlsafe(16),
+                    "openid": openid_for(self.state.oa_appid, user), "scope": "snsapi_base"})
+
+
 class FakeMessagesHandler(_Handler):
     def get(self) -> None:
         self.reply({"items": self.state.messages})
 
 
-def make_fake_wechat(appid: str, secret: str) -> tuple[FakeServer, FakeWeChatState]:
-    state = FakeWeChatState(appid, secret)
+def make_fake_wechat(appid: str, secret: str, oa_appid: str = "", oa_secret: str = ""
+                     ) -> tuple[FakeServer, FakeWeChatState]:
+    state = FakeWeChatState(appid, secret, oa_appid, oa_secret)
     kw = {"state": state}
     app = tornado.web.Application([
         (r"/cgi-bin/token", TokenHandler, kw),
         (r"/sns/jscode2session", CodeToSessionHandler, kw),
+        (r"/connect/oauth2/authorize", WebAuthorizeHandler, kw),
+        (r"/sns/oauth2/access_token", WebAccessTokenHandler, kw),
         (r"/wxa/business/getuserphonenumber", PhoneNumberHandler, kw),
         (r"/cgi-bin/message/subscribe/send", SubscribeSendHandler, kw),
         (r"/__fake__/messages", FakeMessagesHandler, kw),

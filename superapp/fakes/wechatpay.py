@@ -62,16 +62,17 @@ class DevMerchant:
     platform_private_pem: str  # WeChat Pay's key for this merchant: signs answers and notifications
     platform_public_pem: str  # its public half (SubjectPublicKeyInfo PEM), given to the client
     public_key_id: str  # "PUB_KEY_ID_" + 32 hex digits
+    oa_appid: str = ""  # an official account also bound to the merchant (JSAPI in WeChat's browser)
 
     @classmethod
-    def generate(cls, mchid: str, appid: str) -> DevMerchant:
+    def generate(cls, mchid: str, appid: str, oa_appid: str = "") -> DevMerchant:
         keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2)]  # merchant, platform
         pems = [k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode() for k in keys]
         public = keys[1].public_key().public_bytes(serialization.Encoding.PEM,
                                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         return cls(mchid, appid, secrets.token_hex(20).upper(), pems[0], secrets.token_hex(16), pems[1], public,
-                   "PUB_KEY_ID_" + secrets.token_hex(16).upper())
+                   "PUB_KEY_ID_" + secrets.token_hex(16).upper(), oa_appid)
 
 
 class WeChatPayError(Exception):
@@ -160,7 +161,7 @@ class FakeWeChatPayState:
         if amount["total"] < 0 or amount.get("currency", "CNY") != "CNY" or not _OUT_TRADE_NO.match(no) or \
                 urlsplit(body["notify_url"]).scheme not in ("http", "https"):
             raise WeChatPayError(400, "PARAM_ERROR", "amount、out_trade_no或notify_url格式错误")
-        if body["appid"] != self.merchants[mchid].appid:
+        if body["appid"] not in (self.merchants[mchid].appid, self.merchants[mchid].oa_appid or None):
             raise WeChatPayError(400, "APPID_MCHID_NOT_MATCH", "AppID和mch_id不匹配")
         trade_type = "MWEB" if h5 else "JSAPI"
         if (t := self.transactions.get((mchid, no))) is not None:

@@ -102,6 +102,12 @@ def test_production_with_real_servers_and_secrets_starts_clean():
     assert not s.dev_endpoints and not s.load_demo_data
 
 
+def test_production_without_an_official_account_needs_none_of_its_settings():
+    env = {**PROD_OK, "SUPERAPP_WECHAT__OA_APPID": ""}
+    del env["SUPERAPP_WECHAT__OA_SECRET"], env["SUPERAPP_WECHAT__OAUTH_BASE_URL"]
+    assert load_settings(environ=env).wechat.oa_appid == ""
+
+
 @pytest.mark.parametrize(
     "change, key",
     [
@@ -111,6 +117,8 @@ def test_production_with_real_servers_and_secrets_starts_clean():
         ({"SUPERAPP_SECURITY__BLIND_INDEX_KEY": None}, "security.blind_index_key"),
         ({"SUPERAPP_WECHAT__SECRET": None}, "wechat.secret"),
         ({"SUPERAPP_WECHAT__API_BASE_URL": None}, "wechat.api_base_url"),
+        ({"SUPERAPP_WECHAT__OA_SECRET": None}, "wechat.oa_secret"),
+        ({"SUPERAPP_WECHAT__OAUTH_BASE_URL": None}, "wechat.oauth_base_url"),
         ({"SUPERAPP_TOKENS__SIGNING_KEY_FILES": None}, "tokens.signing_key_files"),
         ({"SUPERAPP_TOKENS__SIGNING_KEY_FILES": "config/demo/token-signing-key.pem"}, "tokens.signing_key_files"),
         ({"SUPERAPP_CODES__SIGNING_KEY_FILES": "config/demo/code-signing-key.pem"}, "codes.signing_key_files"),
