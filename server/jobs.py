@@ -10,6 +10,10 @@ import logging
 from typing import Awaitable, Callable
 
 log = logging.getLogger("superapp.jobs")
+# Tasks that did not stop in time. Kept referenced: a task dropped while pending is destroyed
+# whenever the garbage collector next runs — in another app of the same process (the tests),
+# where the driver call it was stuck in fails in a context that is gone.
+_abandoned: set[asyncio.Task] = set()
 
 
 async def stop_task(task: asyncio.Task | None, timeout: float = 3.0) -> None:
@@ -22,6 +26,8 @@ async def stop_task(task: asyncio.Task | None, timeout: float = 3.0) -> None:
     done, _ = await asyncio.wait({task}, timeout=timeout)
     if not done:
         log.warning("task %s did not stop within %.0fs; leaving it", task.get_name(), timeout)
+        _abandoned.add(task)
+        task.add_done_callback(_abandoned.discard)
     elif not task.cancelled() and task.exception() is not None:
         log.warning("task %s ended with %r", task.get_name(), task.exception())
 

@@ -237,7 +237,10 @@ class Runner:
         loop = asyncio.get_running_loop()
         for name, step in steps:
             started = loop.time()
-            await step()
+            try:
+                await step()
+            except Exception:  # noqa: BLE001 - one step failing must not leave the others running
+                log.exception("stopping %s failed", name)
             if loop.time() - started > 2:  # every step is bounded; a slow one is named
                 log.warning("stopping %s took %.1fs", name, loop.time() - started)
         if self._lock is not None:
