@@ -10,7 +10,7 @@ from server.models import Input
 
 STATE_NAMES = {"pending": "缴费单生成中", "unpaid": "待缴费", "paying": "支付中", "paid": "已缴费", "waived": "已减免",
                "refunding": "退款中", "refunded": "已退款", "closed": "已关闭"}
-CHANNEL_NAMES = {"jsapi": "微信支付（小程序）", "h5": "微信支付（H5）"}
+CHANNEL_NAMES = {"jsapi": "微信支付（小程序）", "h5": "微信支付（H5）", "official_account": "微信支付（微信内网页）"}
 NOTICE_NAMES = {"charged": "待缴费", "waived": "已减免", "paid": "已缴费", "closed": "缴费单已关闭",
                 "refund_succeeded": "已退款", "refund_failed": "退款未成功"}
 REFUND_NAMES = {"requested": "退款申请中", "processing": "退款处理中", "succeeded": "已退回", "failed": "退款未成功"}
@@ -135,7 +135,8 @@ def as_payment(order: dict[str, Any]) -> dict[str, Any]:
         "items": order["items"], "gross_fen": order["gross_fen"], "amount_fen": order["amount_fen"],
         "due": order["due"], "due_name": DUE_NAMES[order["due"]], "state": order["state"],
         "state_name": STATE_NAMES[order["state"]], "waiver": order["waiver"],
-        "paid": {"at": order["paid"]["at"], "channel": CHANNEL_NAMES[order["paid"]["channel"]],
+        "paid": {"at": order["paid"]["at"], "channel": CHANNEL_NAMES[
+            "official_account" if order["paid"].get("official_account") else order["paid"]["channel"]],
                  "transaction_id": order["paid"]["transaction_id"]} if order["paid"] else None,
         "refunds": [{"amount_fen": r["amount_fen"], "reason": r["reason"], "state": r["state"],
                      "state_name": REFUND_NAMES[r["state"]]} for r in order["refunds"]],

@@ -96,7 +96,8 @@ class Settlement:
             attempts = [{**a, "open": False} if a["out_trade_no"] == ref else a for a in o["attempts"]]
             if o["state"] in PAYABLE:
                 paid = {"out_trade_no": ref, "transaction_id": trans.get("transaction_id"),
-                        "channel": attempt["channel"], "at": trans.get("success_time")}
+                        "channel": attempt["channel"], "at": trans.get("success_time"),
+                        **({"official_account": True} if attempt.get("appid") else {})}
                 moved = await self.move(o, {"state": "paid", "paid": paid, "attempts": attempts})
                 if moved is not None:
                     await self.tell(moved, "paid", f"已缴费 {moved['amount_fen'] / 100:.2f} 元，电子票据将放入卡包")

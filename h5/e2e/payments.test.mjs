@@ -1,13 +1,18 @@
 // 缴费 through the screens: a resident whose 驾驶证期满换证 (工本费 10 元, due at submission) is
 // unpaid sees 待缴费 in the list and ¥10.00 in the application, presses 去支付, pays at WeChat
 // Pay's H5 cashier (the development fake on loopback: 确认支付), comes back and sees 已缴费 with
-// the 电子票据 in the wallet. Inside WeChat's browser there is no H5 payment: the page says to
-// pay in the mini-program; back from the cashier without paying, it waits (支付中) and then says no
-// result came. The 公安局's clerk cannot 受理 the other, unpaid application (the
+// the 电子票据 in the wallet; back from the cashier without paying, it waits (支付中) and then says no
+// result came. Inside WeChat's browser (no H5 payment there) a third application is paid with
+// JSAPI through the official account: 去支付 goes through WeChat's silent authorisation (the fake
+// WeChat) and /wechat/authorized back to the application, paying goes on by itself in WeChat's pay
+// sheet (WeixinJSBridge, played here by the test), cancelled once, then paid; a spent
+// authorisation, a refused one, a matter not payable in WeChat and the mini-program's web-view
+// say so. The 公安局's clerk cannot 受理 the other, unpaid application (the
 // server's sentence), accepts the paid one; the supervisor reconciles the day (对账) and a
 // supervisor of a department without fees is told there is nothing to reconcile. axe and the
 // 360 px layout on every screen reached, 适老化 on the payment section. Started by
-// tests/superapp/test_e2e_h5.py (world.payer, world.staff['gaj.shouli' | 'gaj.shenhe' | 'ybj.shenhe']).
+// tests/superapp/test_e2e_h5.py (world.payer, world.staff['gaj.shouli' | 'gaj.shenhe' | 'ybj.shenhe'],
+// world.wechat_api_url: the fake WeChat, world.wechatpay_url: the fake WeChat Pay).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
@@ -51,7 +56,35 @@ async function checked(page, name, options) {
 
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim()
 
-test('payments: 待缴费 ¥10.00 paid at the H5 cashier, back to 已缴费 and the e-receipt; the clerk accepts it (not the unpaid one); the supervisor reconciles', async () => {
+// The page as WeChat's browser has it (the user agent is the caller's): the fake WeChat knows the
+// browser as WeChat user e2ewxpayer, and WeixinJSBridge is there before the page's scripts run,
+// its getBrandWCPayRequest played by the test: the parameters are kept (``calls``), the sheet is
+// cancelled or, with ``answer = 'ok'``, paid at the fake WeChat Pay (POST /_fake/pay) as the
+// person's confirmation in WeChat. ``visits``: every address the page itself went to.
+async function inWeChat(page) {
+  const sheet = { answer: 'cancel', calls: [], visits: [] }
+  const ctx = page.context()
+  await ctx.addCookies([{ name: 'fake_wechat_user', value: 'e2ewxpayer', url: world.wechat_api_url }])
+  await ctx.exposeBinding('__wechatPaySheet', async (_source, params) => {
+    sheet.calls.push(params)
+    if (sheet.answer !== 'ok') return `get_brand_wcpay_request:${sheet.answer}`
+    const r = await fetch(`${world.wechatpay_url}/_fake/pay`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ prepay_id: params.package.replace('prepay_id=', '') }) })
+    return r.status === 200 ? 'get_brand_wcpay_request:ok' : 'get_brand_wcpay_request:fail'
+  })
+  await ctx.addInitScript(() => {
+    window.WeixinJSBridge = {
+      invoke(name, params, callback) {
+        if (name !== 'getBrandWCPayRequest') { callback({ err_msg: `${name}:fail` }); return }
+        window.__wechatPaySheet({ ...params }).then((errMsg) => callback({ err_msg: errMsg }))
+      },
+    }
+  })
+  page.on('request', (r) => { if (r.isNavigationRequest() && r.frame() === page.mainFrame()) sheet.visits.push(r.url()) })
+  return sheet
+}
+
+test('payments: 待缴费 ¥10.00 paid at the H5 cashier, back to 已缴费 and the e-receipt; paid inside WeChat (JSAPI after the authorisation); the clerk accepts it (not the unpaid one); the supervisor reconciles', async () => {
   const payer = world.payer
   const page = await phone(await session(payer))
 
@@ -135,14 +168,116 @@ test('payments: 待缴费 ¥10.00 paid at the H5 cashier, back to 已缴费 and 
   await elder.locator(`${t('payment')} ${t('payment-receipt')}`).waitFor()
   await checked(elder, '办件详情（已缴费，适老化）', { elder: true })
 
-  // inside WeChat's browser: no H5 payment, the page says to pay in the mini-program
+  // inside WeChat's browser: JSAPI through the official account, for a third application
   const wx = await phone(await session(payer), { userAgent: WECHAT_UA })
+  const sheet = await inWeChat(wx)
+  await wx.goto(`/applications/${payer.wechat_application_id}`)
+  const wxFee = wx.locator(t('payment'))
+  const wxPay = wxFee.locator(t('pay'))
+  await wxPay.waitFor()
+  assert.equal(await text(wxPay), '去支付 ¥10.00')
+  assert.equal(await wxFee.locator(t('pay-in-miniapp')).count(), 0, 'paid here, not sent to the mini-program')
+  await checked(wx, '办件详情（微信内）')
+  // the first 去支付: WeChat does not know this person's WeChat under the official account yet,
+  // so the browser goes to WeChat's silent authorisation, comes back to /wechat/authorized and then
+  // to the application, where paying goes on by itself: WeChat's pay sheet, cancelled
+  const backInWeChat = (u) => u.origin === new URL(BASE).origin && u.pathname === `/applications/${payer.wechat_application_id}`
+  await wxPay.click()
+  const cancelled = wxFee.locator(t('pay-cancelled'))
+  await cancelled.waitFor()
+  assert.equal(await text(cancelled), '已取消支付，可再次点击支付')
+  assert.equal(await cancelled.getAttribute('role'), 'status')
+  await wx.waitForURL((u) => backInWeChat(u) && !u.searchParams.has('pay')) // ?pay=wechat is used once
+  const authorize = sheet.visits.filter((u) => u.startsWith(`${world.wechat_api_url}/connect/oauth2/authorize?`))
+  assert.equal(authorize.length, 1, `WeChat's authorisation, once: ${sheet.visits.join(' ')}`)
+  assert.equal(new URL(authorize[0]).searchParams.get('scope'), 'snsapi_base')
+  assert.ok(sheet.visits.some((u) => u.startsWith(`${BASE}/wechat/authorized?code=`)), 'back through /wechat/authorized')
+  assert.equal(sheet.calls.length, 1, 'paying went on by itself after the authorisation')
+  const [asked] = sheet.calls
+  assert.deepEqual(Object.keys(asked).sort(), ['appId', 'nonceStr', 'package', 'paySign', 'signType', 'timeStamp'])
+  assert.match(asked.appId, /^wx[0-9a-z]{16}$/)
+  assert.match(asked.timeStamp, /^\d{10}$/)
+  assert.match(asked.nonceStr, /^[0-9A-Za-z]{16,32}$/)
+  assert.match(asked.package, /^prepay_id=\S+$/)
+  assert.equal(asked.signType, 'RSA')
+  assert.match(asked.paySign, /^[A-Za-z0-9+/]{300,}={0,2}$/)
+  // still payable: the button, and the server says so
+  assert.equal(await text(wxPay), '去支付 ¥10.00')
+  const afterCancel = await json(`/api/v1/applications/${payer.wechat_application_id}/payment`,
+    { token: await wx.evaluate(() => sessionStorage.getItem('resident.access')) })
+  assert.ok(['unpaid', 'paying'].includes(afterCancel.state), afterCancel.state)
+  assert.equal(await wxFee.locator(t('pay-error')).count(), 0)
+  await checked(wx, '办件详情（微信内，已取消支付）')
+  // 去支付 again: the WeChat is known now (no authorisation), the same WeChat order; paid in the
+  // sheet, then 支付中 until the server hears from WeChat Pay, 已缴费 and the e-receipt
+  sheet.answer = 'ok'
+  await wxPay.click()
+  await wx.locator(`${t('payment')}[data-state="paid"]`).waitFor({ timeout: 20000 })
+  await wxFee.locator(t('payment-receipt')).waitFor({ timeout: 20000 })
+  assert.equal(await text(wxFee.locator(t('payment-state'))), '已缴费')
+  assert.match(await text(wxFee.locator(t('payment-receipt'))), /查看电子票据/)
+  assert.equal(await wxFee.locator(t('pay')).count(), 0, 'nothing more to pay')
+  assert.equal(sheet.calls.length, 2)
+  assert.equal(sheet.calls[1].package, asked.package, 'the same WeChat order')
+  assert.equal(sheet.visits.filter((u) => u.includes('/connect/oauth2/authorize')).length, 1, 'not authorised again')
+  assert.ok(backInWeChat(new URL(wx.url())))
+  await checked(wx, '办件详情（微信内，已缴费）')
+
+  // /wechat/authorized with a state that is spent (or never was): no 重试, back to pay again
+  await wx.goto(`/wechat/authorized?code=x&state=${'s'.repeat(20)}`)
+  const expired = wx.locator(t('wechat-auth-expired'))
+  await expired.waitFor()
+  assert.match(await text(expired), /微信授权已失效.*请返回办件，重新点击支付.*返回办件重新支付/)
+  assert.equal(await wx.locator(t('retry')).count(), 0, 'retrying a spent state cannot help')
+  await checked(wx, '微信授权（已失效）')
+  await expired.locator(t('wechat-auth-back')).click()
+  await wx.waitForURL(/\/applications(\/[^/?]+)?$/)
+  // WeChat's server not answering (stubbed): plain Chinese, 重试 and the way back to pay again;
+  // 重试 with the real server then finds that state was never this person's
+  await wx.route('**/api/v1/me/wechat-payer', (r) => r.fulfill({ status: 503, contentType: 'application/problem+json',
+    body: JSON.stringify({ type: '/problems/wechat_unavailable', title: '服务暂时不可用', status: 503, code: 'wechat_unavailable',
+      detail: '微信服务暂时不可用，请稍后重试', errors: [] }) }))
+  await wx.goto(`/wechat/authorized?code=x&state=${'u'.repeat(20)}`)
+  const unavailable = wx.locator(t('error-state'))
+  await unavailable.waitFor()
+  assert.match(await text(unavailable), /服务暂时繁忙.*重试/)
+  assert.equal(await text(wx.locator(t('wechat-auth-back'))), '返回办件重新支付')
+  await checked(wx, '微信授权（微信暂不可用）')
+  await wx.unroute('**/api/v1/me/wechat-payer')
+  await unavailable.locator(t('retry')).click()
+  await wx.locator(t('wechat-auth-expired')).waitFor()
+  // WeChat sent the person back without a code (they did not allow it)
+  await wx.goto(`/wechat/authorized?state=${'s'.repeat(20)}`)
+  const denied = wx.locator(t('wechat-auth-denied'))
+  await denied.waitFor()
+  assert.match(await text(denied), /没有完成微信授权.*返回办件重新支付/)
+  await checked(wx, '微信授权（未授权）')
+  // a matter not payable inside WeChat (no official account bound to its merchant): the server's
+  // sentence, where to pay instead (the answer stubbed: this world's merchants are all bound)
+  await wx.route('**/api/v1/payments/*/wechat-jsapi', (r) => r.fulfill({ status: 409, contentType: 'application/problem+json',
+    body: JSON.stringify({ type: '/problems/payment_channel_unavailable', title: '操作与当前状态冲突', status: 409,
+      code: 'payment_channel_unavailable', detail: '该事项暂不支持在微信内的网页缴费，请在“政务超级应用”小程序中缴费', errors: [] }) }))
   await wx.goto(`/applications/${payer.unpaid_application_id}`)
-  const notice = wx.locator(`${t('payment')} ${t('pay-in-miniapp')}`)
+  await wxFee.locator(t('pay')).click()
+  const closed = wxFee.locator(t('pay-in-miniapp'))
+  await closed.waitFor()
+  assert.equal(await text(closed), '该事项暂不支持在微信内的网页缴费，请在“政务超级应用”小程序中缴费')
+  assert.equal(await wxFee.locator(t('pay')).count(), 0)
+  assert.equal(sheet.calls.length, 2, 'no pay sheet')
+  await checked(wx, '办件详情（微信内，不支持缴费）')
+  await wx.unroute('**/api/v1/payments/*/wechat-jsapi')
+  // the mini-program's web-view (WeChat too): the mini-program's own pages pay (适老化 here)
+  const mini = await phone(await session(payer), { userAgent: WECHAT_UA, elder: true })
+  await mini.context().addInitScript(() => { window.__wxjs_environment = 'miniprogram' })
+  await mini.goto(`/applications/${payer.unpaid_application_id}`)
+  const notice = mini.locator(`${t('payment')} ${t('pay-in-miniapp')}`)
   await notice.waitFor()
   assert.match(await notice.innerText(), /微信.*不能使用网页支付.*小程序/)
-  assert.equal(await wx.locator(t('pay')).count(), 0, 'no 去支付 inside WeChat')
-  await checked(wx, '办件详情（微信内）')
+  assert.equal(await mini.locator(t('pay')).count(), 0, 'no 去支付 in the web-view')
+  await checked(mini, '办件详情（小程序内，适老化）', { elder: true })
+  await mini.goto(`/wechat/authorized?code=x&state=${'e'.repeat(20)}`)
+  await mini.locator(t('wechat-auth-expired')).waitFor()
+  await checked(mini, '微信授权（已失效，适老化）', { elder: true })
 
   // the 公安局's clerk: the queue says who paid; the unpaid one cannot be accepted; the paid one is
   const desk = await phone()
@@ -217,13 +352,14 @@ test('payments: 待缴费 ¥10.00 paid at the H5 cashier, back to 已缴费 and 
   assert.match(await text(refusedRecon), /重试/)
   await checked(other, '缴费对账（无收费事项）')
 
-  assert.deepEqual([...page.errors, ...elder.errors, ...wx.errors, ...desk.errors, ...boss.errors, ...other.errors], [])
-  for (const p of [page, elder, wx, desk, boss, other]) await p.context().close()
+  assert.deepEqual([...page.errors, ...elder.errors, ...wx.errors, ...mini.errors, ...desk.errors, ...boss.errors, ...other.errors], [])
+  for (const p of [page, elder, wx, mini, desk, boss, other]) await p.context().close()
 })
 
-test('the payment section in 繁體 and English: translated, fits 360 px (适老化 too), axe clean', async () => {
+test('the payment section (and /wechat/authorized) in 繁體 and English: translated, fits 360 px (适老化 too), axe clean', async () => {
   const payer = world.payer
-  const words = { 'zh-TW': { state: '待繳費', pay: '前往支付 ¥10.00', paid: '已繳費' }, 'en-US': { state: 'To pay', pay: 'Pay ¥10.00', paid: 'Paid' } }
+  const words = { 'zh-TW': { state: '待繳費', pay: '前往支付 ¥10.00', paid: '已繳費', back: '返回申請重新支付' },
+    'en-US': { state: 'To pay', pay: 'Pay ¥10.00', paid: 'Paid', back: 'Back to the application to pay' } }
   for (const [locale, w] of Object.entries(words)) {
     for (const elder of [false, true]) {
       const page = await phone(await session(payer), { locale, elder })
@@ -238,6 +374,11 @@ test('the payment section in 繁體 and English: translated, fits 360 px (适老
       await fee.locator(t('payment-receipt')).waitFor()
       assert.equal(await text(fee.locator(t('payment-state'))), w.paid, name)
       await checked(page, `${name}（已缴费）`, { elder })
+      // back from WeChat's authorisation with a spent state
+      await page.goto(`/wechat/authorized?code=x&state=${'t'.repeat(20)}`)
+      await page.locator(t('wechat-auth-expired')).waitFor()
+      assert.equal(await text(page.locator(t('wechat-auth-back'))), w.back, name)
+      await checked(page, `微信授权（${locale}${elder ? '，适老化' : ''}）`, { elder })
       assert.deepEqual(page.errors, [])
       await page.context().close()
     }

@@ -27,6 +27,8 @@ const routes = [
   r('/mine/close', () => import('./views/CloseAccount.vue'), { auth: true }),
   r('/mine/face', () => import('./views/Face.vue'), { auth: true }),
   r('/mine/proxies', () => import('./views/Proxies.vue'), { auth: true }),
+  // WeChat's web authorisation sends the browser back here before paying inside WeChat (FeeSection)
+  r('/wechat/authorized', () => import('./views/WechatAuthorized.vue'), { auth: true }),
   r('/portal', () => import('./views/portal/Portal.vue'), { auth: true, portal: true }),
   r('/kiosk', () => import('./views/kiosk/Kiosk.vue'), { kiosk: true }),
   r('/staff/login', () => import('./views/staff/StaffLogin.vue'), { zhOnly: true }),

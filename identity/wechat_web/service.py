@@ -48,11 +48,14 @@ class WebAuthorization:
         """The WeChat that pays for this person, from WeChat's ``code``; returns where to go back to."""
         appid = self._account()
         own = _own(principal)
-        asked = await self.states.take(state)
+        asked = await self.states.get(state)
         if asked is None or asked.get("person") != own:
             raise InvalidInput("微信授权已过期或不是本账户发起的，请返回后重新点击支付", code="wechat_oauth_state_invalid",
                                errors=[FieldError("state", "授权已过期，请重新发起")])
+        # used up only once WeChat has answered: WeChat unreachable, the person may try again
+        # (WeChat's code is one use itself, so two requests at once bind one openid at most)
         openid = await self.wechat.web_openid(code)
+        await self.states.drop(state)
         doc = await self.persons.get(own) or {}
         before = doc.get("oa_payer") or {}
         if (before.get("appid"), before.get("openid")) != (appid, openid):

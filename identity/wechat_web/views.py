@@ -28,7 +28,7 @@ class AuthorizeHandler(_Base):
 
 class PayerHandler(_Base):
     @operation("微信授权回来：以 code 换取本人在公众号下的 openid，记为付款的微信（代办时记在代办人本人账户）；"
-               "state 一次有效、须为本人发起（否则 400 wechat_oauth_state_invalid），返回要回到的页面",
+               "state 须为本人发起、成功后即失效（否则 400 wechat_oauth_state_invalid），返回要回到的页面",
                tags=TAGS, auth=PERSON_CHANNELS, body=BindIn, response=BindOut, errors=(400, 409, 503),
                proxy=ANY_PROXY_SCOPE)
     async def post(self, principal: Principal, body: BindIn) -> BindOut:

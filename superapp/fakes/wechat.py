@@ -53,6 +53,7 @@ class FakeWeChatState:
         self.oa_secret = oa_secret
         self.web_codes: dict[str, tuple[str, float]] = {}  # web authorisation code -> (user, expires)
         self.used_web_codes: set[str] = set()
+        self.fail_web_codes = 0  # answer the next n code exchanges with -1 system busy (the code stays good)
         self.tokens: dict[str, float] = {}
         self.messages: list[dict[str, Any]] = []
         self.fail_next: list[int] = []  # errcodes to return for the next subscribe sends
@@ -179,6 +180,9 @@ class WebAccessTokenHandler(_Handler):
             return self.error(40125, "invalid appsecret")
         if self.get_argument("grant_type", "") != "authorization_code":
             return self.error(40002, "invalid grant_type")
+        if self.state.fail_web_codes:
+            self.state.fail_web_codes -= 1
+            return self.error(-1, "system error")
         code = self.get_argument("code", "")
         user, expires = self.state.web_codes.pop(code, ("", 0.0))
         if not user:

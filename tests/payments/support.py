@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tests.matters.test_matters import staff_act, upload
-from tests.support import bearer, demo_staff, new_resident, random_phone, staff_token, wechat_login
+from tests.support import bearer, demo_staff, new_resident, random_phone, sms_login, staff_token, wechat_login
 
 LICENCE = "440100-GA-0031"  # 驾驶证期满换证: 工本费 10 元 at submission, collected by gz-psb
 MARRIAGE = "440100-MZ-0005"  # 补领结婚证: 工本费 9 元 after approval, waived from 70
@@ -35,6 +35,19 @@ async def wechat_person(app, name: str = "缴费人", **kw: Any) -> dict[str, An
     assert face.status == 200, face.body
     token = face.json().get("access_token") or resp.json()["access_token"]
     return {**login, "access_token": token, "resident": r, "h": bearer(token)}
+
+
+async def sms_person(app, name: str) -> dict[str, Any]:
+    """A resident of the H5 (SMS login), verified and face-checked (L3): no openid of ours."""
+    r = await new_resident(app.ctx, name=name)
+    login = await sms_login(app.api, r.phone)
+    real = await app.api.post("/api/v1/me/realname", {"name": r.name, "id_number": r.id_number},
+                              headers=bearer(login["access_token"]))
+    assert real.status == 200, real.body
+    face = await app.api.post("/api/v1/me/face", {"evidence": "dev-face-pass"}, headers=bearer(real.json()["access_token"]))
+    assert face.status == 200, face.body
+    token = face.json()["access_token"]
+    return {"resident": r, "access_token": token, "h": bearer(token)}
 
 
 async def apply_licence(app, person: dict[str, Any]) -> dict[str, Any]:

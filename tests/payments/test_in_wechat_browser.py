@@ -15,23 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from tornado.httpclient import AsyncHTTPClient
 
 from superapp.fakes.wechat import openid_for
-from tests.payments.support import apply_licence, merchant_of, order_in, pay
-from tests.support import assert_problem, bearer, new_resident, sms_login, start_app, stop_app
+from tests.payments.support import apply_licence, merchant_of, order_in, pay, sms_person
+from tests.support import assert_problem, start_app, stop_app
 
 AUTHORIZE = "/api/v1/me/wechat-payer/authorize"
 PAYER = "/api/v1/me/wechat-payer"
-
-
-async def sms_person(app, name: str) -> dict:
-    """A resident on the H5 (SMS login, verified, face-checked): no openid of ours at all."""
-    r = await new_resident(app.ctx, name=name)
-    login = await sms_login(app.api, r.phone)
-    real = await app.api.post("/api/v1/me/realname", {"name": r.name, "id_number": r.id_number},
-                              headers=bearer(login["access_token"]))
-    assert real.status == 200, real.body
-    face = await app.api.post("/api/v1/me/face", {"evidence": "dev-face-pass"}, headers=bearer(real.json()["access_token"]))
-    assert face.status == 200, face.body
-    return {"resident": r, "access_token": face.json()["access_token"], "h": bearer(face.json()["access_token"])}
 
 
 async def in_wechat(authorize_url: str, user: str) -> tuple[str, str, str]:
@@ -93,7 +81,7 @@ async def test_an_sms_resident_pays_inside_wechats_browser_after_the_silent_auth
 
     await fake.confirm(trade["_prepay_id"])
     paid = await order_in(idapp, person, application["id"], "paid")
-    assert paid["state"] == "paid", paid
+    assert paid["state"] == "paid" and paid["paid"]["channel"] == "微信支付（微信内网页）", paid
 
 
 async def test_the_authorisation_is_the_askers_own_and_bad_input_changes_nothing(idapp):
@@ -101,9 +89,13 @@ async def test_the_authorisation_is_the_askers_own_and_bad_input_changes_nothing
     one, other = await sms_person(idapp, "授权人甲"), await sms_person(idapp, "授权人乙")
     url = (await api.post(AUTHORIZE, {"return_path": "/applications"}, headers=one["h"])).json()["authorize_url"]
     _, code, state = await in_wechat(url, "wxsomeone")
-    # another person cannot finish someone else's authorisation (and it is spent by trying)
+    # another person cannot finish someone else's authorisation (nor spoil it)
     assert_problem(await api.post(PAYER, {"code": code, "state": state}, headers=other["h"]), 400,
                    "wechat_oauth_state_invalid")
+    # WeChat unreachable: 503, and the same code and state work once it is back
+    idapp.runner.fake_wechat.fail_web_codes = 1
+    assert_problem(await api.post(PAYER, {"code": code, "state": state}, headers=one["h"]), 503, "wechat_unavailable")
+    assert (await api.post(PAYER, {"code": code, "state": state}, headers=one["h"])).status == 200
     assert_problem(await api.post(PAYER, {"code": code, "state": state}, headers=one["h"]), 400,
                    "wechat_oauth_state_invalid")
     # a code WeChat never gave, or gave and was already used, with a fresh state of one's own
@@ -111,12 +103,8 @@ async def test_the_authorisation_is_the_askers_own_and_bad_input_changes_nothing
     _, _, state = await in_wechat(url, "wxsomeone")
     assert_problem(await api.post(PAYER, {"code": "never-issued-code", "state": state}, headers=one["h"]), 400,
                    "wechat_code_invalid")
-    for person in (one, other):
-        trail = (await api.get("/api/v1/me/activity", headers=person["h"])).json()["items"]
-        assert "wechat.oa_authorized" not in [e["action"] for e in trail]
-    url = (await api.post(AUTHORIZE, {"return_path": "/"}, headers=one["h"])).json()["authorize_url"]
-    _, code, state = await in_wechat(url, "wxsomeone")
-    assert (await api.post(PAYER, {"code": code, "state": state}, headers=one["h"])).status == 200
+    trail = (await api.get("/api/v1/me/activity", headers=other["h"])).json()["items"]
+    assert "wechat.oa_authorized" not in [e["action"] for e in trail]
     url = (await api.post(AUTHORIZE, {"return_path": "/"}, headers=one["h"])).json()["authorize_url"]
     _, _, state = await in_wechat(url, "wxsomeone")
     assert_problem(await api.post(PAYER, {"code": code, "state": state}, headers=one["h"]), 400, "wechat_code_invalid")

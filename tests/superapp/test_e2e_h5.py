@@ -25,9 +25,9 @@ import pytest
 from identity.accounts.storage import RegistryStore
 from identity.phones import InvalidPhone, parse_phone
 from identity.verification import DevRegistryProvider
-from tests.payments.support import apply_licence
+from tests.payments.support import apply_licence, sms_person
 from tests.support import (Backends, always_open_catalog, bearer, issuer_client, issuer_token, new_enterprise,
-                           new_resident, sms_login, start_app, stop_app)
+                           new_resident, start_app, stop_app)
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E = ROOT / "h5" / "e2e"
@@ -50,23 +50,18 @@ async def issue(app, issuer: str, type_code: str, holder: dict, fields: dict, re
 
 
 async def fee_payer(app, name: str) -> dict:
-    """缴费: a resident (SMS login, 实名, 刷脸 for L3, as 驾驶证期满换证 asks) with two applications of
-    440100-GA-0031 whose 工本费 (10 元, due at submission) is unpaid: one the browser pays, one the
-    clerk tries to accept unpaid. The browser signs in as them again (payments.test.mjs)."""
-    r = await new_resident(app.ctx, name=name)
-    login = await sms_login(app.api, r.phone)
-    real = await app.api.post("/api/v1/me/realname", {"name": r.name, "id_number": r.id_number},
-                              headers=bearer(login["access_token"]))
-    assert real.status == 200, real.body
-    face = await app.api.post("/api/v1/me/face", {"evidence": "dev-face-pass"}, headers=bearer(real.json()["access_token"]))
-    assert face.status == 200, face.body
-    token = face.json()["access_token"]
-    who = {"access_token": token, "resident": r, "h": bearer(token)}
-    paying, unpaid = await apply_licence(app, who), await apply_licence(app, who)
-    assert paying["fee"]["state"] == unpaid["fee"]["state"] == "unpaid", paying["fee"]
+    """缴费: a resident (SMS login, 实名, 刷脸 for L3, as 驾驶证期满换证 asks) with three applications of
+    440100-GA-0031 whose 工本费 (10 元, due at submission) is unpaid: one the browser pays at the H5
+    cashier, one it pays inside WeChat's browser (JSAPI), one the clerk tries to accept unpaid. The
+    browser signs in as them again (payments.test.mjs)."""
+    who = await sms_person(app, name)
+    r = who["resident"]
+    paying, unpaid, in_wechat = await apply_licence(app, who), await apply_licence(app, who), await apply_licence(app, who)
+    assert paying["fee"]["state"] == unpaid["fee"]["state"] == in_wechat["fee"]["state"] == "unpaid", paying["fee"]
     return {"name": r.name, "id_number": r.id_number, "phone": r.phone,
             "application_id": paying["id"], "number": paying["number"],
-            "unpaid_application_id": unpaid["id"], "unpaid_number": unpaid["number"]}
+            "unpaid_application_id": unpaid["id"], "unpaid_number": unpaid["number"],
+            "wechat_application_id": in_wechat["id"], "wechat_number": in_wechat["number"]}
 
 
 async def world(app) -> dict:
@@ -163,6 +158,8 @@ async def world(app) -> dict:
             "parent": person(parent), "elder": person(elder), "son": person(son),
             "staff": staff, "viewer": {**person(viewer), "certificate_id": viewer_card["id"]},
             "reporter": person(reporter), "policy_parent": person(mum), "payer": payer,
+            # inside WeChat's browser: the fake WeChat (its web authorisation too) and the fake WeChat Pay
+            "wechat_api_url": app.runner.wechat_url, "wechatpay_url": app.ctx.payment_gateway.gateway,
             "hk_person": {"name": "陳大文", "phone": hk_phone, "local": hk_phone.removeprefix("+852"), "id_number": permit}}
 
 
