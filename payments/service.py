@@ -167,7 +167,9 @@ class PaymentService:
                 raise Conflict("请在微信小程序中登录后支付", code="wechat_payer_unknown")
             return contact.openid, None
         merchant = self.gateway.merchants.get(merchant_id)
-        if not contact.oa_appid or merchant is None or merchant.oa_appid != contact.oa_appid:
+        if merchant is None:
+            raise Conflict("该事项暂未开通在线缴费，请到办理窗口缴纳", code="payment_channel_unavailable")
+        if not contact.oa_appid or merchant.oa_appid != contact.oa_appid:
             raise Conflict("该事项暂不支持在微信内的网页缴费，请在“政务超级应用”小程序中缴费",
                            code="payment_channel_unavailable")
         if not contact.oa_openid:
@@ -185,7 +187,7 @@ class PaymentService:
                                extra={"state": order["state"]})
             now = now_ms()
             reusable = [a for a in order["attempts"] if a["channel"] == channel and a.get("open", True)
-                        and a["expires_at"] - 5 * 60_000 > now and a.get("openid") == openid]
+                        and a["expires_at"] - 5 * 60_000 > now and a.get("openid") == openid and a.get("appid") == appid]
             if reusable:
                 return reusable[-1]
             out_trade_no = f"{order_id}{CHANNELS[channel]}{len(order['attempts']) + 1}"

@@ -46,6 +46,7 @@ DEV_SECRETS = {
     "wechat.secret": "dev-only-wechat-secret",
     "wechat.oa_secret": "dev-only-official-account-secret",  # (unless no official account: oa_appid empty)
 }
+DEV_OA_APPID = "wxd0000000000demo2"  # the fake WeChat's official account (config/default.toml)
 DEMO_TOKEN_KEY_FILE = "config/demo/token-signing-key.pem"
 DEMO_CODE_KEY_FILE = "config/demo/code-signing-key.pem"
 
@@ -353,7 +354,10 @@ def check_production(s: Settings) -> None:
         section, name = key.split(".")
         unused = key == "wechat.oa_secret" and not s.wechat.oa_appid
         if getattr(getattr(s, section), name) == dev_value and not unused:
-            raise ConfigError(key, "is the public development default; set a secret value for production")
+            hint = " (or wechat.oa_appid empty: no paying inside WeChat's browser)" if key == "wechat.oa_secret" else ""
+            raise ConfigError(key, "is the public development default; set a secret value for production" + hint)
+    if s.wechat.oa_appid == DEV_OA_APPID:
+        raise ConfigError("wechat.oa_appid", "is the development official account; set yours, or empty for none")
     if s.wechat.oa_appid and not s.wechat.oauth_base_url:
         raise ConfigError("wechat.oauth_base_url", "set it to https://open.weixin.qq.com/connect with an official account")
     if s.security.pii_encryption_key == s.security.blind_index_key:

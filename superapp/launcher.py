@@ -235,17 +235,19 @@ class Runner:
         steps += [(child.name, child.stop) for child in reversed(self._embedded)]
         self._fakes, self._embedded = [], []
         loop = asyncio.get_running_loop()
-        for name, step in steps:
-            started = loop.time()
-            try:
-                await step()
-            except Exception:  # noqa: BLE001 - one step failing must not leave the others running
-                log.exception("stopping %s failed", name)
-            if loop.time() - started > 2:  # every step is bounded; a slow one is named
-                log.warning("stopping %s took %.1fs", name, loop.time() - started)
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        try:
+            for name, step in steps:
+                started = loop.time()
+                try:
+                    await step()
+                except Exception:  # noqa: BLE001 - one step failing must not leave the others running
+                    log.exception("stopping %s failed", name)
+                if loop.time() - started > 2:  # every step is bounded; a slow one is named
+                    log.warning("stopping %s took %.1fs", name, loop.time() - started)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
 
 def _redact(uri: str) -> str:

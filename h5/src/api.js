@@ -47,11 +47,14 @@ function createClient(ns, refreshPath, store = window.sessionStorage) {
   }
   let refreshing = null
 
-  function accessExpired() {
+  function claims() {
     try {
-      const claims = JSON.parse(atob(session.access.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
-      return claims.exp * 1000 < Date.now() + 5000
-    } catch { return false }
+      return JSON.parse(atob(session.access.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
+    } catch { return {} }
+  }
+  function accessExpired() {
+    const exp = claims().exp
+    return !!exp && exp * 1000 < Date.now() + 5000
   }
 
   async function refreshTokens() {
@@ -100,7 +103,9 @@ function createClient(ns, refreshPath, store = window.sessionStorage) {
     if (resp.status === 204) return null
     const type = resp.headers.get('Content-Type') || ''
     const data = type.includes('json') ? await resp.json() : await resp.blob()
-    if (resp.status === 403 && data?.code === 'authorization_revoked' && session.refresh) {
+    // (亲友代办 only: an enterprise's revoked authorisation is the portal's to handle)
+    if (resp.status === 403 && data?.code === 'authorization_revoked' && session.refresh
+        && (session.acting || claims().act?.person)) {
       // the family member revoked the grant (or it ended): back to one's own account at once.
       // The screens hear of it only once one's own token is in place, so that a page left
       // mid-switch does not load with the revoked token; and a page that did (the note of whom

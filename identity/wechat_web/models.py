@@ -20,7 +20,7 @@ class AuthorizeOut(BaseModel):
 
 class BindIn(Input):
     code: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$", description="微信回传的 code")
-    state: str = Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="发起授权时的 state")
+    state: str = Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9]+$", description="发起授权时的 state")
 
 
 class BindOut(BaseModel):

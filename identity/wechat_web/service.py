@@ -13,7 +13,7 @@ import secrets
 from identity.accounts.storage import PersonStore
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms
-from server.errors import Conflict, FieldError, InvalidInput
+from server.errors import Conflict, FieldError, InvalidInput, Unavailable
 from server.principal import Caller, Principal, person_chain
 from server.providers.wechat import WeChatGateway
 from identity.wechat_web.storage import AuthorizeStates
@@ -40,7 +40,7 @@ class WebAuthorization:
     async def authorize(self, principal: Principal, return_path: str) -> tuple[str, int]:
         """WeChat's authorisation address, and how long it may be used."""
         self._account()
-        state = secrets.token_urlsafe(24)
+        state = secrets.token_hex(16)  # WeChat documents state as a-zA-Z0-9
         await self.states.put(state, {"person": _own(principal), "return_path": return_path}, self.state_ttl)
         return self.wechat.web_authorize_url(self.redirect_uri, state), self.state_ttl
 
@@ -48,14 +48,18 @@ class WebAuthorization:
         """The WeChat that pays for this person, from WeChat's ``code``; returns where to go back to."""
         appid = self._account()
         own = _own(principal)
-        asked = await self.states.get(state)
-        if asked is None or asked.get("person") != own:
+        asked = await self.states.take(state)
+        if asked is not None and asked.get("person") != own:  # someone else's: theirs to finish, not spoilt
+            await self.states.put(state, asked, self.state_ttl)
+            asked = None
+        if asked is None:
             raise InvalidInput("微信授权已过期或不是本账户发起的，请返回后重新点击支付", code="wechat_oauth_state_invalid",
                                errors=[FieldError("state", "授权已过期，请重新发起")])
-        # used up only once WeChat has answered: WeChat unreachable, the person may try again
-        # (WeChat's code is one use itself, so two requests at once bind one openid at most)
-        openid = await self.wechat.web_openid(code)
-        await self.states.drop(state)
+        try:
+            openid = await self.wechat.web_openid(code)
+        except Unavailable:  # WeChat unreachable: the same code and state may be tried again
+            await self.states.put(state, asked, self.state_ttl)
+            raise
         doc = await self.persons.get(own) or {}
         before = doc.get("oa_payer") or {}
         if (before.get("appid"), before.get("openid")) != (appid, openid):

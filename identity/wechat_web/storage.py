@@ -16,10 +16,7 @@ class AuthorizeStates:
     async def put(self, state: str, fields: dict[str, Any], ttl_seconds: int) -> None:
         await self._redis.set(self._keys("wechat-web-state", state), json.dumps(fields), ex=ttl_seconds)
 
-    async def get(self, state: str) -> dict[str, Any] | None:
-        raw = await self._redis.get(self._keys("wechat-web-state", state))
+    async def take(self, state: str) -> dict[str, Any] | None:
+        """The state's fields, once: a second take (a replayed redirect, two at once) finds nothing."""
+        raw = await self._redis.getdel(self._keys("wechat-web-state", state))
         return json.loads(raw) if raw else None
-
-    async def drop(self, state: str) -> bool:
-        """Used up; False if another request used it first (a replayed redirect)."""
-        return bool(await self._redis.delete(self._keys("wechat-web-state", state)))

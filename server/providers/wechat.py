@@ -26,7 +26,8 @@ log = logging.getLogger("superapp.wechat")
 T = TypeVar("T")
 
 # WeChat error codes that mean "the code the client sent is no good".
-BAD_CODE_ERRORS = {40029: "无效的 code", 40163: "code 已被使用", 40226: "高风险用户，登录被拦截", 41008: "缺少 code"}
+BAD_CODE_ERRORS = {40029: "无效的 code", 40163: "code 已被使用", 42003: "code 已过期", 40226: "高风险用户，登录被拦截",
+                   41008: "缺少 code"}
 
 
 @dataclass(frozen=True)

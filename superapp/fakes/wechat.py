@@ -51,9 +51,10 @@ class FakeWeChatState:
         self.secret = secret
         self.oa_appid = oa_appid
         self.oa_secret = oa_secret
-        self.web_codes: dict[str, tuple[str, float]] = {}  # web authorisation code -> (user, expires)
+        self.web_codes: dict[str, tuple[str, float, str]] = {}  # web authorisation code -> (user, expires, scope)
         self.used_web_codes: set[str] = set()
         self.fail_web_codes = 0  # answer the next n code exchanges with -1 system busy (the code stays good)
+        self.web_code_seconds = 300.0  # how long a web authorisation code is good for (WeChat: 5 minutes)
         self.tokens: dict[str, float] = {}
         self.messages: list[dict[str, Any]] = []
         self.fail_next: list[int] = []  # errcodes to return for the next subscribe sends
@@ -168,15 +169,16 @@ class WebAuthorizeHandler(_Handler):
         if not _NAME.match(f"test-{user}"):
             return self.finish(_USER_FORM.format(query=html.escape(self.request.query)))
         code = secrets.token_hex(16)
-        self.state.web_codes[code] = (user, time.time() + 300)
+        self.state.web_codes[code] = (user, time.time() + self.state.web_code_seconds, self.get_argument("scope"))
         query = urlencode({"code": code, "state": self.get_argument("state", "")})
         self.redirect(f"{redirect}{'&' if '?' in redirect else '?'}{query}")
 
 
 class WebAccessTokenHandler(_Handler):
     def get(self) -> None:
-        if not self.state.oa_appid or self.get_argument("appid", "") != self.state.oa_appid \
-                or self.get_argument("secret", "") != self.state.oa_secret:
+        if not self.state.oa_appid or self.get_argument("appid", "") != self.state.oa_appid:
+            return self.error(40013, "invalid appid")
+        if self.get_argument("secret", "") != self.state.oa_secret:
             return self.error(40125, "invalid appsecret")
         if self.get_argument("grant_type", "") != "authorization_code":
             return self.error(40002, "invalid grant_type")
@@ -184,7 +186,7 @@ class WebAccessTokenHandler(_Handler):
             self.state.fail_web_codes -= 1
             return self.error(-1, "system error")
         code = self.get_argument("code", "")
-        user, expires = self.state.web_codes.pop(code, ("", 0.0))
+        user, expires, scope = self.state.web_codes.pop(code, ("", 0.0, ""))
         if not user:
             return self.error(40163 if code in self.state.used_web_codes else 40029, "invalid code")
         self.state.used_web_codes.add(code)
@@ -192,7 +194,7 @@ class WebAccessTokenHandler(_Handler):
             return self.error(42003, "code expired")
         self.reply({"access_token": "fake-web-at-" + secrets.token_urlsafe(16), "expires_in": 7200,
                     "refresh_token": "fake-web-rt-" + secrets.token_urlsafe(16),
-                    "openid": openid_for(self.state.oa_appid, user), "scope": "snsapi_base"})
+                    "openid": openid_for(self.state.oa_appid, user), "scope": scope})
 
 
 class FakeMessagesHandler(_Handler):

@@ -251,8 +251,7 @@ class FakeWeChatPayState:
                                "original_type": kind, "algorithm": "AEAD_AES_256_GCM", "associated_data": kind,
                                "ciphertext": base64.b64encode(cipher).decode(), "nonce": nonce}},
                           ensure_ascii=False, separators=(",", ":"))
-        headers = {**self.signed_headers(mchid, body), "Content-Type": "application/json"}
-        n = {"url": url, "headers": headers, "body": body, "event_type": event, "attempts": []}
+        n = {"url": url, "mchid": mchid, "body": body, "event_type": event, "attempts": []}
         self.notifications.append(n)
         if self._deliver:
             task = asyncio.ensure_future(self._send(n))
@@ -266,7 +265,9 @@ class FakeWeChatPayState:
                 return
 
     async def redeliver(self, n: dict[str, Any]) -> int:
-        """Posts a recorded notification once more: the HTTP status (599: no answer). Also ``state.deliver(n)``."""
+        """Posts a recorded notification once more, signed anew as WeChat signs every delivery:
+        the HTTP status (599: no answer). Also ``state.deliver(n)``."""
+        n["headers"] = {**self.signed_headers(n["mchid"], n["body"]), "Content-Type": "application/json"}
         try:
             code = (await AsyncHTTPClient().fetch(HTTPRequest(n["url"], "POST", n["headers"], n["body"],
                                                               request_timeout=5), raise_error=False)).code

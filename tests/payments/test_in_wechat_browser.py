@@ -53,6 +53,7 @@ async def test_an_sms_resident_pays_inside_wechats_browser_after_the_silent_auth
     query = parse_qs(asked.query)
     assert asked.path == "/connect/oauth2/authorize" and url.endswith("#wechat_redirect")
     assert query["appid"] == [s.wechat.oa_appid] and query["scope"] == ["snsapi_base"]
+    assert query["state"][0].isalnum()  # WeChat documents state as a-zA-Z0-9
     assert query["redirect_uri"] == [f"{idapp.runner.url}/wechat/authorized"]
 
     path, code, state = await in_wechat(url, "wxpayer1")
@@ -108,6 +109,15 @@ async def test_the_authorisation_is_the_askers_own_and_bad_input_changes_nothing
     url = (await api.post(AUTHORIZE, {"return_path": "/"}, headers=one["h"])).json()["authorize_url"]
     _, _, state = await in_wechat(url, "wxsomeone")
     assert_problem(await api.post(PAYER, {"code": code, "state": state}, headers=one["h"]), 400, "wechat_code_invalid")
+    # a code that waited too long (WeChat: 5 minutes; 42003) is a bad code too, not an outage
+    fake = idapp.runner.fake_wechat
+    fake.web_code_seconds = -1
+    try:
+        url = (await api.post(AUTHORIZE, {"return_path": "/"}, headers=one["h"])).json()["authorize_url"]
+        _, stale, state = await in_wechat(url, "wxsomeone")
+    finally:
+        fake.web_code_seconds = 300
+    assert_problem(await api.post(PAYER, {"code": stale, "state": state}, headers=one["h"]), 400, "wechat_code_invalid")
     # the same WeChat again is no change: one entry in the trail
     url = (await api.post(AUTHORIZE, {"return_path": "/"}, headers=one["h"])).json()["authorize_url"]
     _, code, state = await in_wechat(url, "wxsomeone")

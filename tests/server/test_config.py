@@ -119,6 +119,7 @@ def test_production_without_an_official_account_needs_none_of_its_settings():
         ({"SUPERAPP_WECHAT__API_BASE_URL": None}, "wechat.api_base_url"),
         ({"SUPERAPP_WECHAT__OA_SECRET": None}, "wechat.oa_secret"),
         ({"SUPERAPP_WECHAT__OAUTH_BASE_URL": None}, "wechat.oauth_base_url"),
+        ({"SUPERAPP_WECHAT__OA_APPID": None}, "wechat.oa_appid"),
         ({"SUPERAPP_TOKENS__SIGNING_KEY_FILES": None}, "tokens.signing_key_files"),
         ({"SUPERAPP_TOKENS__SIGNING_KEY_FILES": "config/demo/token-signing-key.pem"}, "tokens.signing_key_files"),
         ({"SUPERAPP_CODES__SIGNING_KEY_FILES": "config/demo/code-signing-key.pem"}, "codes.signing_key_files"),
