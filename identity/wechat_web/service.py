@@ -13,18 +13,21 @@ import secrets
 from identity.accounts.storage import PersonStore
 from server.audit import Actor, AuditTrail
 from server.clock import now_ms
-from server.errors import Conflict, FieldError, InvalidInput, Unavailable
+from server.errors import Conflict, FieldError, InvalidInput, RateLimited, Unavailable
 from server.principal import Caller, Principal, person_chain
 from server.providers.wechat import WeChatGateway
+from server.storage.limits import Limits
 from identity.wechat_web.storage import AuthorizeStates
 
 REDIRECT_PATH = "/wechat/authorized"  # the H5 page WeChat sends the browser back to
+ATTEMPTS, WINDOW_SECONDS = 20, 600  # authorisations begun and codes sent back, per person
 
 
 class WebAuthorization:
     def __init__(self, states: AuthorizeStates, persons: PersonStore, wechat: WeChatGateway, audit: AuditTrail,
-                 public_base_url: str, state_ttl_seconds: int = 600):
+                 limits: Limits, public_base_url: str, state_ttl_seconds: int = 600):
         self.states = states
+        self.limits = limits
         self.persons = persons
         self.wechat = wechat
         self.audit = audit
@@ -37,9 +40,17 @@ class WebAuthorization:
             raise Conflict("暂不支持在微信内的网页中支付，请在“政务超级应用”小程序中缴费", code="wechat_oa_unavailable")
         return oa.appid
 
+    async def _spend(self, person_id: str) -> None:
+        """Each begun authorisation keeps a state in Redis and each code sent back is a call to
+        WeChat: a person gets a budget of them."""
+        wait, _ = await self.limits.spend("wechat-web", [person_id], ATTEMPTS, WINDOW_SECONDS)
+        if wait:
+            raise RateLimited(f"微信授权过于频繁，请 {wait} 秒后再试", code="wechat_oauth_too_many", retry_after=wait)
+
     async def authorize(self, principal: Principal, return_path: str) -> tuple[str, int]:
         """WeChat's authorisation address, and how long it may be used."""
         self._account()
+        await self._spend(_own(principal))
         state = secrets.token_hex(16)  # WeChat documents state as a-zA-Z0-9
         await self.states.put(state, {"person": _own(principal), "return_path": return_path}, self.state_ttl)
         return self.wechat.web_authorize_url(self.redirect_uri, state), self.state_ttl
@@ -48,6 +59,7 @@ class WebAuthorization:
         """The WeChat that pays for this person, from WeChat's ``code``; returns where to go back to."""
         appid = self._account()
         own = _own(principal)
+        await self._spend(own)
         asked = await self.states.take(state)
         if asked is not None and asked.get("person") != own:  # someone else's: theirs to finish, not spoilt
             await self.states.put(state, asked, self.state_ttl)

@@ -19,7 +19,7 @@ class _Base(BaseHandler):
 class AuthorizeHandler(_Base):
     @operation("微信内的 H5 缴费前：公众号网页授权（snsapi_base，静默）的地址；授权后微信带 code 与 state 回到 "
                "/wechat/authorized。未配置公众号时 409 wechat_oa_unavailable（请在小程序中缴费）",
-               tags=TAGS, auth=PERSON_CHANNELS, body=AuthorizeIn, response=AuthorizeOut, errors=(409,),
+               tags=TAGS, auth=PERSON_CHANNELS, body=AuthorizeIn, response=AuthorizeOut, errors=(409, 429),
                proxy=ANY_PROXY_SCOPE)
     async def post(self, principal: Principal, body: AuthorizeIn) -> AuthorizeOut:
         url, ttl = await self.web.authorize(principal, body.return_path)
@@ -29,7 +29,7 @@ class AuthorizeHandler(_Base):
 class PayerHandler(_Base):
     @operation("微信授权回来：以 code 换取本人在公众号下的 openid，记为付款的微信（代办时记在代办人本人账户）；"
                "state 须为本人发起、成功后即失效（否则 400 wechat_oauth_state_invalid），返回要回到的页面",
-               tags=TAGS, auth=PERSON_CHANNELS, body=BindIn, response=BindOut, errors=(400, 409, 503),
+               tags=TAGS, auth=PERSON_CHANNELS, body=BindIn, response=BindOut, errors=(400, 409, 429, 503),
                proxy=ANY_PROXY_SCOPE)
     async def post(self, principal: Principal, body: BindIn) -> BindOut:
         back = await self.web.bind(principal, body.code, body.state, self.caller(principal.channel))

@@ -83,7 +83,11 @@ class WeChatGateway:
         self.base_url = base_url.rstrip("/")
         self.appid = appid
         self.official_account = official_account
-        self.timeout = timeout
+        self._oauth_type = _oauth_class(
+            self.base_url, (official_account.oauth_base_url or f"{self.base_url}/connect").rstrip("/"), timeout
+        ) if official_account else None
+        # one client (one HTTP session, kept alive) for every code exchange; only its result is read
+        self._web = self._oauth("", "") if official_account else None
         self._sync_redis = sync_redis
         storage = RedisStorage(self._sync_redis, prefix=f"{key_prefix}wechatpy")
         self.client = _client_class(self.base_url)(appid, secret, session=storage, timeout=timeout)
@@ -111,13 +115,11 @@ class WeChatGateway:
         result = await self._call(lambda: self.client.wxa.code_to_session(code))
         return WxSession(openid=result["openid"], unionid=result.get("unionid"))
 
-    def _oauth(self, redirect_uri: str = "", state: str = "") -> WeChatOAuth:
+    def _oauth(self, redirect_uri: str, state: str) -> WeChatOAuth:
         oa = self.official_account
-        if oa is None:
+        if oa is None or self._oauth_type is None:
             raise RuntimeError("no official account configured")
-        oauth = _oauth_class(self.base_url, (oa.oauth_base_url or f"{self.base_url}/connect").rstrip("/"),
-                             self.timeout)
-        return oauth(oa.appid, oa.secret, redirect_uri, scope="snsapi_base", state=state)
+        return self._oauth_type(oa.appid, oa.secret, redirect_uri, scope="snsapi_base", state=state)
 
     def web_authorize_url(self, redirect_uri: str, state: str) -> str:
         """WeChat's silent web authorisation (snsapi_base) for the official account: WeChat
@@ -126,8 +128,10 @@ class WeChatGateway:
 
     async def web_openid(self, code: str) -> str:
         """The openid (under the official account) that a web authorisation ``code`` stands for."""
-        oauth = self._oauth()
-        result = await self._call(lambda: oauth.fetch_access_token(code),
+        if self._web is None:
+            raise RuntimeError("no official account configured")
+        web = self._web
+        result = await self._call(lambda: web.fetch_access_token(code),
                                   stale="微信授权已失效，请返回后重新点击支付")
         return result["openid"]
 

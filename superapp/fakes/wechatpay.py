@@ -265,8 +265,7 @@ class FakeWeChatPayState:
                 return
 
     async def redeliver(self, n: dict[str, Any]) -> int:
-        """Posts a recorded notification once more, signed anew as WeChat signs every delivery:
-        the HTTP status (599: no answer). Also ``state.deliver(n)``."""
+        """Posts a recorded notification again, signed anew as WeChat signs each delivery: the status (599: none)."""
         n["headers"] = {**self.signed_headers(n["mchid"], n["body"]), "Content-Type": "application/json"}
         try:
             code = (await AsyncHTTPClient().fetch(HTTPRequest(n["url"], "POST", n["headers"], n["body"],

@@ -131,6 +131,12 @@ async def test_the_authorisation_is_the_askers_own_and_bad_input_changes_nothing
     for body in ({"code": "c"}, {"state": "s" * 20}, {"code": "", "state": "s" * 20}, {"code": "c", "state": "short"},
                  {"code": "c d", "state": "s" * 20}, {"code": "c", "state": "s" * 65}, {"code": 1, "state": "s" * 20}):
         assert_problem(await api.post(PAYER, body, headers=one["h"]), 400)
+    # a budget per person (each begun authorisation is kept in Redis, each code is a call to WeChat)
+    tired = await sms_person(idapp, "授权人丙")
+    answers = [(await api.post(AUTHORIZE, {"return_path": "/"}, headers=tired["h"])).status for _ in range(21)]
+    assert answers == [200] * 20 + [429]
+    assert_problem(await api.post(PAYER, {"code": "c", "state": "s" * 20}, headers=tired["h"]), 429,
+                   "wechat_oauth_too_many")
     assert_problem(await api.post(AUTHORIZE, {"return_path": "/"}), 401)
     assert_problem(await api.post(PAYER, {"code": "c", "state": "s" * 20}), 401)
     assert_problem(await api.post("/api/v1/payments/po" + "0" * 24 + "/wechat-jsapi", {"client": "browser"},
