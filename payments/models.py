@@ -127,6 +127,16 @@ class ReconciliationOut(BaseModel):
     mismatches: int
 
 
+def attempt_of(order: dict[str, Any], out_trade_no: str) -> dict[str, Any] | None:
+    return next((a for a in order["attempts"] if a["out_trade_no"] == out_trade_no), None)
+
+
+def _paid_with(order: dict[str, Any]) -> str:
+    """How it was paid, by the attempt that paid it (one in the official account's AppID: in WeChat's browser)."""
+    attempt = attempt_of(order, order["paid"]["out_trade_no"]) or {}
+    return CHANNEL_NAMES["official_account" if attempt.get("appid") else order["paid"]["channel"]]
+
+
 def as_payment(order: dict[str, Any]) -> dict[str, Any]:
     """An order as its payer sees it."""
     return {
@@ -135,8 +145,7 @@ def as_payment(order: dict[str, Any]) -> dict[str, Any]:
         "items": order["items"], "gross_fen": order["gross_fen"], "amount_fen": order["amount_fen"],
         "due": order["due"], "due_name": DUE_NAMES[order["due"]], "state": order["state"],
         "state_name": STATE_NAMES[order["state"]], "waiver": order["waiver"],
-        "paid": {"at": order["paid"]["at"], "channel": CHANNEL_NAMES[
-            "official_account" if order["paid"].get("official_account") else order["paid"]["channel"]],
+        "paid": {"at": order["paid"]["at"], "channel": _paid_with(order),
                  "transaction_id": order["paid"]["transaction_id"]} if order["paid"] else None,
         "refunds": [{"amount_fen": r["amount_fen"], "reason": r["reason"], "state": r["state"],
                      "state_name": REFUND_NAMES[r["state"]]} for r in order["refunds"]],

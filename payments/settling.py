@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from notifications.service import Notifications
-from payments.models import NOTICE_NAMES
+from payments.models import NOTICE_NAMES, attempt_of
 from payments.provider import BadNotification, ProviderError, WeChatPayGateway
 from payments.receipts import Receipts
 from payments.storage import Ledger, OrderStore
@@ -42,10 +42,6 @@ def needs_sweep(order: dict[str, Any]) -> bool:
             or (order["state"] == "paid" and not order.get("receipt"))
             or (order["state"] == "refunded" and (order.get("receipt") or {}).get("certificate_id") is not None
                 and not order["receipt"].get("voided")))
-
-
-def attempt_of(order: dict[str, Any], out_trade_no: str) -> dict[str, Any] | None:
-    return next((a for a in order["attempts"] if a["out_trade_no"] == out_trade_no), None)
 
 
 class Settlement:
@@ -96,8 +92,7 @@ class Settlement:
             attempts = [{**a, "open": False} if a["out_trade_no"] == ref else a for a in o["attempts"]]
             if o["state"] in PAYABLE:
                 paid = {"out_trade_no": ref, "transaction_id": trans.get("transaction_id"),
-                        "channel": attempt["channel"], "at": trans.get("success_time"),
-                        **({"official_account": True} if attempt.get("appid") else {})}
+                        "channel": attempt["channel"], "at": trans.get("success_time")}
                 moved = await self.move(o, {"state": "paid", "paid": paid, "attempts": attempts})
                 if moved is not None:
                     await self.tell(moved, "paid", f"已缴费 {moved['amount_fen'] / 100:.2f} 元，电子票据将放入卡包")

@@ -61,6 +61,19 @@ async def apply_licence(app, person: dict[str, Any]) -> dict[str, Any]:
     return resp.json()
 
 
+async def paid_licence(app, name: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A resident logged in with WeChat whose 驾驶证期满换证 fee is paid in the mini-program
+    (confirmed at the fake): (person, application, the pay answer, the paid order)."""
+    person = await wechat_person(app, name)
+    application = await apply_licence(app, person)
+    made = await pay(app, person, application["fee"]["order_id"])
+    assert made.status == 201, made.body
+    await app.runner.fake_wechatpay.confirm(made.json()["params"]["package"].removeprefix("prepay_id="))
+    order = await order_in(app, person, application["id"], "paid")
+    assert order["state"] == "paid", order
+    return person, application, made.json(), order
+
+
 async def pay(app, person: dict[str, Any], order_id: str, channel: str = "jsapi", key: str | None = None,
               body: dict[str, Any] | None = None):
     return await app.api.post(f"/api/v1/payments/{order_id}/wechat-{channel}", body or {},
@@ -126,12 +139,7 @@ async def payment_world(app) -> dict[str, Any]:
     # the fake keeps no URL of its own; in development the gateway is pointed at it
     url = app.ctx.payment_gateway.gateway
     assert url.startswith("http://127.0.0.1") or url.startswith("http://localhost"), url
-    refunded = await wechat_person(app, "退小程")
-    denied = await apply_licence(app, refunded)
-    made = await pay(app, refunded, denied["fee"]["order_id"])
-    assert made.status == 201, made.body
-    await app.runner.fake_wechatpay.confirm(made.json()["params"]["package"].removeprefix("prepay_id="))
-    assert (await order_in(app, refunded, denied["id"], "paid"))["state"] == "paid"
+    refunded, denied, _, _ = await paid_licence(app, "退小程")
     intake = await staff_token(app.api, demo_staff(app.ctx, "gaj.shouli"))
     reviewer = await staff_token(app.api, demo_staff(app.ctx, "gaj.shenhe"))
     accepted = await staff_act(app, intake, denied["id"], "accept", denied["version"])

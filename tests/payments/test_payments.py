@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.matters.test_matters import staff_act
-from tests.payments.support import (NOTIFY, apply_licence, forged, ledger_of, merchant_of, order_in, pay, settled,
-                                    wechat_person)
+from tests.payments.support import (NOTIFY, apply_licence, forged, ledger_of, merchant_of, order_in, paid_licence,
+                                    pay, settled, wechat_person)
 from tests.support import assert_problem, bearer, demo_staff, staff_token
 
 CHINA = timezone(timedelta(hours=8))
@@ -73,11 +73,7 @@ async def test_pay_the_notification_twice_then_the_clerk_accepts(idapp):
 
 
 async def test_a_denied_application_is_refunded_automatically(idapp):
-    person = await wechat_person(idapp, "被驳回")
-    app = await apply_licence(idapp, person)
-    made = await pay(idapp, person, app["fee"]["order_id"])
-    await idapp.runner.fake_wechatpay.confirm(made.json()["params"]["package"][10:])
-    await order_in(idapp, person, app["id"], "paid")
+    person, app, _, _ = await paid_licence(idapp, "被驳回")
     intake, reviewer = await clerk(idapp), await clerk(idapp, "gaj.shenhe")
     accepted = (await staff_act(idapp, intake["Authorization"][7:], app["id"], "accept", app["version"])).json()
     denied = await staff_act(idapp, reviewer["Authorization"][7:], app["id"], "deny", accepted["version"],
@@ -267,11 +263,7 @@ async def test_a_withdrawn_application_closes_its_unpaid_order(idapp):
 
 async def test_reconciliation_of_the_day_finds_exactly_the_deliberate_mismatch(idapp):
     fake = idapp.runner.fake_wechatpay
-    person = await wechat_person(idapp, "对账人")
-    app = await apply_licence(idapp, person)
-    made = (await pay(idapp, person, app["fee"]["order_id"])).json()
-    await fake.confirm(made["params"]["package"][10:])
-    await order_in(idapp, person, app["id"], "paid")
+    person, app, _, _ = await paid_licence(idapp, "对账人")
     await idapp.ctx.payments.sweep(0)  # whatever earlier tests left open is settled first
     fake.add_unrecorded_payment(merchant_of(idapp).mchid, "UNKNOWN20261206X1", 1234)
     supervisor = await clerk(idapp, "gaj.shenhe")
@@ -302,11 +294,7 @@ async def test_reconciliation_of_the_day_finds_exactly_the_deliberate_mismatch(i
 
 async def test_a_refund_wechat_does_not_complete_is_listed_for_the_department_to_follow_up(idapp):
     fake = idapp.runner.fake_wechatpay
-    person = await wechat_person(idapp, "退款异常")
-    app = await apply_licence(idapp, person)
-    made = (await pay(idapp, person, app["fee"]["order_id"])).json()
-    await fake.confirm(made["params"]["package"][10:])
-    await order_in(idapp, person, app["id"], "paid")
+    person, app, made, _ = await paid_licence(idapp, "退款异常")
     fake.refund_delay = 3600  # WeChat keeps the refund processing; then says it is abnormal
     try:
         gone = await idapp.api.post(f"/api/v1/applications/{app['id']}/withdraw", {"version": app["version"]},
@@ -334,12 +322,7 @@ async def test_a_refund_wechat_does_not_complete_is_listed_for_the_department_to
 
 
 async def test_a_paid_application_withdrawn_is_refunded_and_the_worker_reconciles_yesterday(idapp):
-    fake = idapp.runner.fake_wechatpay
-    person = await wechat_person(idapp, "撤回退款")
-    app = await apply_licence(idapp, person)
-    made = (await pay(idapp, person, app["fee"]["order_id"])).json()
-    await fake.confirm(made["params"]["package"][10:])
-    paid = await order_in(idapp, person, app["id"], "paid")
+    person, app, _, paid = await paid_licence(idapp, "撤回退款")
     gone = await idapp.api.post(f"/api/v1/applications/{app['id']}/withdraw", {"version": app["version"]},
                                 headers=person["h"])
     assert gone.status == 200, gone.body
